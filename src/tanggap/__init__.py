@@ -1,0 +1,3 @@
+"""Tanggap: a helpdesk with a CRM view of every customer."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Agents, teams, roles, API tokens and permission checks."""

@@ -1,0 +1,44 @@
+"""Who may do what: one table of actions per role, checked by services and selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tanggap.accounts.models import Role
+from tanggap.core.errors import PermissionDenied
+
+ALL_ROLES = frozenset(Role)
+STAFF = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AGENT})
+LEADS = frozenset({Role.ADMIN, Role.SUPERVISOR})
+
+# action -> roles allowed. Stable codes; the UI hides what a role may not do, services enforce it.
+ACTIONS: dict[str, frozenset[Role]] = {
+    "ticket.view": ALL_ROLES,
+    "ticket.create": ALL_ROLES,
+    "ticket.reply": ALL_ROLES,
+    "ticket.note": ALL_ROLES,
+    "ticket.update": ALL_ROLES,
+    "ticket.transition": ALL_ROLES,
+    "ticket.assign": STAFF,
+    "ticket.bulk": STAFF,
+    "ticket.merge": STAFF,
+    "customer.view": ALL_ROLES,
+    "customer.update": STAFF,
+    "customer.merge": LEADS,
+    "team.manage": frozenset({Role.ADMIN}),
+    "agent.manage": frozenset({Role.ADMIN}),
+    "webhook.manage": frozenset({Role.ADMIN}),
+}
+
+
+def can(user: Any, action: str) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return Role(user.role) in ACTIONS[action]
+
+
+def require(user: Any, action: str) -> None:
+    if not can(user, action):
+        raise PermissionDenied(action=action)

@@ -1,0 +1,1 @@
+"""The REST API: assembles each context's ``api.py`` into one NinjaAPI."""

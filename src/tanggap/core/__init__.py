@@ -1,0 +1,1 @@
+"""Shared kernel: base model, errors with codes, audit log, events, blobs, text, background work."""

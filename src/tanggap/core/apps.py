@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "tanggap.core"
+    label = "core"
+    verbose_name = "Tanggap core"
+
+    def ready(self) -> None:
+        from tanggap.core import tasks  # noqa: F401  (registers periodic jobs)

@@ -1,0 +1,1 @@
+"""Customers, their identities (e-mail, phone, chat/social handles) and organisations."""

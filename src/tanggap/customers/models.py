@@ -1,0 +1,68 @@
+"""Customers and the identities through which they reach us."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Organisation(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    domain = models.CharField(_("e-mail domain"), max_length=200, blank=True, default="", db_index=True)
+    notes = models.TextField(_("notes"), blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Customer(models.Model):
+    name = models.CharField(_("name"), max_length=200, blank=True, default="")
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="customers"
+    )
+    language = models.CharField(_("language"), max_length=8, blank=True, default="")
+    notes = models.TextField(_("notes"), blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # A merged customer keeps its row (old links still resolve) and points at the survivor.
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+
+    def __str__(self) -> str:
+        return self.name or f"#{self.pk}"
+
+
+class IdentityKind(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Phone")
+    HANDLE = "handle", _("Chat or social handle")
+
+
+class Identity(models.Model):
+    """One way to reach a customer. ``value`` is normalised (lower-cased e-mail, E.164 phone,
+    ``network:handle``) so the same person is found whichever channel they use."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
+    kind = models.CharField(_("kind"), max_length=16, choices=IdentityKind.choices)
+    value = models.CharField(_("value"), max_length=320)
+    is_primary = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "value"]
+        verbose_name = _("identity")
+        verbose_name_plural = _("identities")
+        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="identity_kind_value_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"

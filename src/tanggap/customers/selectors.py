@@ -1,0 +1,37 @@
+"""Reading customers. Any signed-in agent may see the customer record; their tickets are filtered
+by ticket visibility in ``tickets.selectors``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from tanggap.accounts.permissions import can
+from tanggap.core.errors import NotFound
+from tanggap.customers.models import Customer
+
+
+def customer_get_for_agent(*, user: Any, customer_id: int) -> Customer:
+    if not can(user, "customer.view"):
+        raise NotFound(object="customer")
+    try:
+        return (
+            Customer.objects.select_related("organisation", "merged_into")
+            .prefetch_related("identities")
+            .get(pk=customer_id)
+        )
+    except (Customer.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound(object="customer") from None
+
+
+def customer_list(*, user: Any, query: str = "") -> QuerySet[Customer]:
+    if not can(user, "customer.view"):
+        return Customer.objects.none()
+    qs = Customer.objects.filter(merged_into__isnull=True).select_related("organisation")
+    query = query.strip()
+    if query:
+        qs = qs.filter(
+            Q(name__icontains=query) | Q(identities__value__icontains=query.lower())
+        ).distinct()
+    return qs.prefetch_related("identities").order_by("name", "id")

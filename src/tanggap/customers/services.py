@@ -1,0 +1,145 @@
+"""Writing customers: find-or-create by identity, edit, add identities, merge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import ForeignKey
+
+from tanggap.accounts.permissions import require
+from tanggap.core import events
+from tanggap.core.audit import audit_record
+from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput
+from tanggap.customers.identities import InvalidIdentity, normalise
+from tanggap.customers.models import Customer, Identity, Organisation
+
+
+def _normalised(kind: str, value: str) -> str:
+    try:
+        return normalise(kind, value)
+    except InvalidIdentity as exc:
+        raise InvalidInput(str(exc), field="identity") from exc
+
+
+def _survivor(customer: Customer) -> Customer:
+    seen = set()
+    while customer.merged_into_id and customer.pk not in seen:
+        seen.add(customer.pk)
+        customer = Customer.objects.get(pk=customer.merged_into_id)
+    return customer
+
+
+def customer_find_or_create(*, kind: str, value: str, name: str = "") -> tuple[Customer, bool]:
+    """The customer who owns this identity, created with it when new. Safe under concurrency:
+    the identity's unique constraint decides who wins."""
+    value = _normalised(kind, value)
+    existing = Identity.objects.select_related("customer").filter(kind=kind, value=value).first()
+    if existing is not None:
+        return _survivor(existing.customer), False
+    try:
+        with transaction.atomic():
+            customer = Customer.objects.create(name=name.strip()[:200])
+            Identity.objects.create(customer=customer, kind=kind, value=value, is_primary=True)
+            audit_record(actor=None, action="customer.created", target=customer, data={"via": kind})
+            return customer, True
+    except IntegrityError:
+        identity = Identity.objects.select_related("customer").get(kind=kind, value=value)
+        return _survivor(identity.customer), False
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    actor: Any,
+    name: str,
+    identities: list[tuple[str, str]],
+    organisation: Organisation | None = None,
+    language: str = "",
+    notes: str = "",
+) -> Customer:
+    require(actor, "customer.update")
+    if not identities:
+        raise InvalidInput("a customer needs at least one identity", field="identities")
+    customer = Customer.objects.create(
+        name=name.strip()[:200], organisation=organisation, language=language, notes=notes
+    )
+    for index, (kind, value) in enumerate(identities):
+        identity_add(actor=actor, customer=customer, kind=kind, value=value, primary=index == 0)
+    audit_record(actor=actor, action="customer.created", target=customer)
+    return customer
+
+
+@transaction.atomic
+def customer_update(
+    *,
+    actor: Any,
+    customer: Customer,
+    name: str | None = None,
+    notes: str | None = None,
+    language: str | None = None,
+    organisation: Organisation | None | bool = False,
+) -> Customer:
+    require(actor, "customer.update")
+    changed: dict[str, Any] = {}
+    if name is not None and name != customer.name:
+        customer.name, changed["name"] = name.strip()[:200], True
+    if notes is not None and notes != customer.notes:
+        customer.notes, changed["notes"] = notes, True
+    if language is not None and language != customer.language:
+        customer.language, changed["language"] = language, language
+    if organisation is not False and organisation != customer.organisation:
+        customer.organisation = organisation if isinstance(organisation, Organisation) else None
+        changed["organisation"] = customer.organisation_id
+    if changed:
+        customer.save()
+        audit_record(actor=actor, action="customer.updated", target=customer, data=changed)
+    return customer
+
+
+@transaction.atomic
+def identity_add(*, actor: Any, customer: Customer, kind: str, value: str, primary: bool = False) -> Identity:
+    require(actor, "customer.update")
+    value = _normalised(kind, value)
+    owner = Identity.objects.filter(kind=kind, value=value).select_related("customer").first()
+    if owner is not None:
+        if owner.customer_id == customer.pk:
+            return owner
+        raise ApplicationError(
+            ErrorCode.CONFLICT, "this identity belongs to another customer; merge them instead",
+            customer_id=owner.customer_id,
+        )
+    identity = Identity.objects.create(customer=customer, kind=kind, value=value, is_primary=primary)
+    audit_record(actor=actor, action="customer.identity_added", target=customer, data={"kind": kind})
+    return identity
+
+
+@transaction.atomic
+def customer_merge(*, actor: Any, source: Customer, target: Customer) -> Customer:
+    """Fold ``source`` into ``target``: identities, tickets and everything else that points at the
+    customer move to ``target``; ``source`` stays as a pointer so old links still resolve."""
+    require(actor, "customer.merge")
+    if source.pk == target.pk:
+        raise InvalidInput("a customer cannot be merged into itself")
+    source = Customer.objects.select_for_update().get(pk=source.pk)
+    target = Customer.objects.select_for_update().get(pk=target.pk)
+    if source.merged_into_id or target.merged_into_id:
+        raise ApplicationError(ErrorCode.CONFLICT, "one of these customers was already merged")
+    Identity.objects.filter(customer=source).update(customer=target, is_primary=False)
+    # Move every relation that points at the customer, whichever context owns it, without this
+    # context having to know the others.
+    for relation in Customer._meta.related_objects:
+        field = relation.field
+        if not isinstance(field, ForeignKey) or relation.related_model is Customer:
+            continue
+        relation.related_model._default_manager.filter(**{field.name: source}).update(**{field.name: target})
+    if not target.organisation_id and source.organisation_id:
+        target.organisation_id = source.organisation_id
+    if source.notes:
+        target.notes = f"{target.notes}\n\n{source.notes}".strip()
+    target.save()
+    source.merged_into = target
+    source.save(update_fields=["merged_into", "updated_at"])
+    audit_record(actor=actor, action="customer.merged", target=target, data={"source_id": source.pk})
+    events.publish(events.CUSTOMER_MERGED, {"source_id": source.pk, "target_id": target.pk, "actor_id": actor.pk})
+    return target

@@ -1,0 +1,48 @@
+"""The plain value every channel builds from what it received. Pure: no Django."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+MAX_TEXT = 512 * 1024
+MAX_SUBJECT = 250
+MAX_ATTACHMENT = 25 * 1024 * 1024
+MAX_ATTACHMENTS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class InboundAttachment:
+    filename: str
+    content_type: str
+    data: bytes = field(repr=False)
+    content_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    kind: str  # "email", "phone" or "handle" (customers.IdentityKind)
+    value: str
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """A customer's message from any channel.
+
+    ``idempotency_key`` is the channel's stable identity of the message (e-mail Message-ID, a form
+    submission id, a provider's message id): receiving the same key twice stores it once.
+    ``ticket_id`` is set by the channel when it has already threaded the message to a ticket.
+    """
+
+    channel: str
+    sender: Sender
+    text: str
+    idempotency_key: str | None = None
+    subject: str = ""
+    html: str = ""
+    received_at: datetime | None = None
+    ticket_id: int | None = None
+    external_id: str = ""
+    language: str = ""
+    attachments: tuple[InboundAttachment, ...] = ()

@@ -1,0 +1,183 @@
+"""Tickets and their timeline."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tanggap.tickets.workflow import Status as WorkflowStatus
+
+
+class Status(models.TextChoices):
+    NEW = WorkflowStatus.NEW.value, _("New")
+    OPEN = WorkflowStatus.OPEN.value, _("Open")
+    PENDING = WorkflowStatus.PENDING.value, _("Pending (customer)")
+    ON_HOLD = WorkflowStatus.ON_HOLD.value, _("On hold (third party)")
+    SOLVED = WorkflowStatus.SOLVED.value, _("Solved")
+    CLOSED = WorkflowStatus.CLOSED.value, _("Closed")
+
+
+class Priority(models.IntegerChoices):
+    LOW = 1, _("Low")
+    NORMAL = 2, _("Normal")
+    HIGH = 3, _("High")
+    URGENT = 4, _("Urgent")
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    WEB = "web", _("Web form")
+    CHAT = "chat", _("Chat")
+    PHONE = "phone", _("Phone")
+    SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    SOCIAL = "social", _("Social")
+    API = "api", _("API")
+
+
+class Tag(models.Model):
+    name = models.SlugField(_("name"), max_length=64, unique=True, allow_unicode=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ticket(models.Model):
+    subject = models.CharField(_("subject"), max_length=250)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.EMAIL)
+    language = models.CharField(_("language"), max_length=8, blank=True, default="")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="tickets")
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
+    created_at = models.DateTimeField(_("created"), db_index=True)
+    updated_at = models.DateTimeField(_("updated"))
+    last_customer_message_at = models.DateTimeField(null=True, blank=True)
+    last_agent_reply_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    solved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    message_count = models.PositiveIntegerField(default=0)
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    follow_up_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            # The queue's filters are status, team and assignee; its sorts are recency and priority.
+            models.Index(fields=["status", "updated_at"], name="ticket_status_updated_idx"),
+            models.Index(fields=["team", "status", "updated_at"], name="ticket_team_status_idx"),
+            models.Index(fields=["assignee", "status", "updated_at"], name="ticket_assignee_status_idx"),
+            models.Index(fields=["customer", "created_at"], name="ticket_customer_idx"),
+            models.Index(fields=["updated_at"], name="ticket_updated_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+    @property
+    def number(self) -> int:
+        return self.pk
+
+
+class MessageKind(models.TextChoices):
+    CUSTOMER = "customer", _("Customer message")
+    REPLY = "reply", _("Reply")
+    NOTE = "note", _("Internal note")
+    EVENT = "event", _("Event")
+
+
+class DeliveryStatus(models.TextChoices):
+    NONE = "", _("Not applicable")
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Message(models.Model):
+    """One entry on a ticket's timeline."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(_("kind"), max_length=16, choices=MessageKind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True, default="")
+    body_text = models.TextField(_("text"), blank=True, default="")
+    body_html = models.TextField(_("HTML (sanitised)"), blank=True, default="")
+    # System events store a stable code and data; the label is translated when shown.
+    event_code = models.CharField(max_length=64, blank=True, default="")
+    event_data = models.JSONField(default=dict, blank=True)
+    # Channel idempotency: the same inbound message stored twice is stored once.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    external_id = models.CharField(max_length=998, blank=True, default="")
+    delivery_status = models.CharField(max_length=16, choices=DeliveryStatus.choices, blank=True, default="")
+    created_at = models.DateTimeField(_("created"), db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on #{self.ticket_id}"
+
+
+class Attachment(models.Model):
+    """A file on a message. The bytes are a content-addressed blob (``core.blobs``)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    sha256 = models.CharField(max_length=64, db_index=True)
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    content_id = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class SearchEntry(models.Model):
+    """The stemmed text of a ticket's subject or one message, indexed by SQLite FTS5 or a PostgreSQL
+    GIN index on ``to_tsvector('simple', stems)`` (see the migration). Written by the services."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    message = models.OneToOneField(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    stems = models.TextField()
+
+    class Meta:
+        verbose_name = _("search entry")
+        verbose_name_plural = _("search entries")
+
+
+class TicketPresence(models.Model):
+    """Which agents have a ticket open, and whether they are writing a reply (collision warning)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    last_seen_at = models.DateTimeField()
+    is_replying = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="presence_ticket_user_unique")]

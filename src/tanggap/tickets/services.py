@@ -1,0 +1,620 @@
+"""Writing tickets: the one write path for every channel and every agent action.
+
+Every service is keyword-only, runs in one transaction, leaves an audit row with the acting user
+and publishes its events after commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tanggap.accounts.models import Team, User
+from tanggap.accounts.permissions import require
+from tanggap.core import events
+from tanggap.core.audit import audit_record
+from tanggap.core.blobs import BlobStore, default_store
+from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput
+from tanggap.core.html import sanitise, text_from_html
+from tanggap.core.text import guess_language, search_text
+from tanggap.customers.models import Customer
+from tanggap.customers.services import customer_find_or_create
+from tanggap.tickets import workflow
+from tanggap.tickets.inbound import (
+    MAX_ATTACHMENT,
+    MAX_ATTACHMENTS,
+    MAX_SUBJECT,
+    MAX_TEXT,
+    InboundAttachment,
+    InboundMessage,
+)
+from tanggap.tickets.models import (
+    Attachment,
+    Channel,
+    DeliveryStatus,
+    Message,
+    MessageKind,
+    Priority,
+    SearchEntry,
+    Status,
+    Tag,
+    Ticket,
+    TicketPresence,
+)
+
+UNSET: Any = object()
+MAX_TAGS = 30
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _clean_subject(subject: str, fallback: str) -> str:
+    subject = " ".join((subject or "").split())
+    if not subject:
+        subject = " ".join(fallback.split())[:80] or "(no subject)"
+    return subject[:MAX_SUBJECT]
+
+
+def _check_body(text: str, html: str) -> tuple[str, str]:
+    if len(text) > MAX_TEXT or len(html) > 4 * MAX_TEXT:
+        raise ApplicationError(ErrorCode.TOO_LARGE, field="text", limit=MAX_TEXT)
+    safe_html = sanitise(html) if html else ""
+    if not text.strip() and safe_html:
+        text = text_from_html(safe_html)
+    return text, safe_html
+
+
+def _locked(ticket: Ticket) -> Ticket:
+    return Ticket.objects.select_for_update().select_related("customer", "team", "assignee").get(pk=ticket.pk)
+
+
+def _append(
+    *,
+    ticket: Ticket,
+    kind: str,
+    at: datetime,
+    author: Any = None,
+    customer: Customer | None = None,
+    text: str = "",
+    html: str = "",
+    channel: str = "",
+    event_code: str = "",
+    event_data: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
+    external_id: str = "",
+    delivery_status: str = DeliveryStatus.NONE,
+) -> Message:
+    message = Message.objects.create(
+        ticket=ticket,
+        kind=kind,
+        author=author if getattr(author, "pk", None) else None,
+        customer=customer,
+        channel=channel,
+        body_text=text,
+        body_html=html,
+        event_code=event_code,
+        event_data=event_data or {},
+        idempotency_key=idempotency_key,
+        external_id=external_id[:998],
+        delivery_status=delivery_status,
+        created_at=at,
+    )
+    if kind != MessageKind.EVENT:
+        ticket.message_count += 1
+        SearchEntry.objects.create(ticket=ticket, message=message, stems=search_text(text))
+    return message
+
+
+def _event(ticket: Ticket, code: str, actor: Any, at: datetime, **data: Any) -> Message:
+    return _append(ticket=ticket, kind=MessageKind.EVENT, at=at, author=actor, event_code=code, event_data=data)
+
+
+def _index_subject(ticket: Ticket) -> None:
+    SearchEntry.objects.update_or_create(
+        ticket=ticket, message=None, defaults={"stems": search_text(ticket.subject)}
+    )
+
+
+def _store_attachments(
+    message: Message, attachments: Sequence[InboundAttachment], store: BlobStore | None = None
+) -> None:
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise ApplicationError(ErrorCode.TOO_LARGE, field="attachments", limit=MAX_ATTACHMENTS)
+    store = store or default_store()
+    for item in attachments:
+        if len(item.data) > MAX_ATTACHMENT:
+            raise ApplicationError(ErrorCode.TOO_LARGE, field="attachments", limit=MAX_ATTACHMENT)
+        sha256 = store.put(item.data)
+        Attachment.objects.create(
+            message=message,
+            sha256=sha256,
+            filename=(item.filename or "attachment")[:255],
+            content_type=(item.content_type or "application/octet-stream")[:255],
+            size=len(item.data),
+            content_id=item.content_id[:255],
+        )
+
+
+def _set_tags(ticket: Ticket, names: Iterable[str]) -> list[str]:
+    clean = sorted({n.strip().lower().replace(" ", "-")[:64] for n in names if n and n.strip()})
+    if len(clean) > MAX_TAGS:
+        raise InvalidInput(field="tags", limit=MAX_TAGS)
+    tags = []
+    for name in clean:
+        tag, _ = Tag.objects.get_or_create(name=name)
+        tags.append(tag)
+    ticket.tags.set(tags)
+    return clean
+
+
+def _check_assignee(assignee: User | None, team: Team | None) -> None:
+    if assignee is None:
+        return
+    if not assignee.is_active:
+        raise InvalidInput("the agent is not active", field="assignee")
+    if team is not None and not assignee.is_admin and not assignee.teams.filter(pk=team.pk).exists():
+        raise InvalidInput("the agent is not a member of the ticket's team", field="assignee")
+
+
+def _new_ticket(
+    *,
+    customer: Customer,
+    subject: str,
+    channel: str,
+    at: datetime,
+    language: str = "",
+    team: Team | None = None,
+    priority: int = Priority.NORMAL,
+    follow_up_of: Ticket | None = None,
+) -> Ticket:
+    ticket = Ticket.objects.create(
+        subject=subject,
+        channel=channel,
+        customer=customer,
+        language=language,
+        team=team,
+        priority=priority,
+        follow_up_of=follow_up_of,
+        created_at=at,
+        updated_at=at,
+    )
+    _index_subject(ticket)
+    return ticket
+
+
+def _transition(ticket: Ticket, target: str, actor: Any, at: datetime, reason: str = "") -> bool:
+    """Change the status through the workflow table. Returns whether it changed."""
+    if ticket.status == target:
+        return False
+    if not workflow.can_transition(ticket.status, target):
+        raise ApplicationError(
+            ErrorCode.INVALID_TRANSITION, current=ticket.status, target=target
+        )
+    previous = ticket.status
+    ticket.status = target
+    if target == Status.SOLVED:
+        ticket.solved_at = at
+    elif target == Status.CLOSED:
+        ticket.closed_at = at
+    elif previous == Status.SOLVED:
+        ticket.solved_at = None
+    _event(ticket, "status_changed", actor, at, previous=previous, status=target, reason=reason)
+    audit_record(actor=actor, action="ticket.status_changed", target=ticket, data={"from": previous, "to": target})
+    events.publish(
+        events.TICKET_STATUS_CHANGED,
+        {"ticket_id": ticket.pk, "previous": previous, "status": target, "actor_id": getattr(actor, "pk", None)},
+    )
+    return True
+
+
+# ---------------------------------------------------------------- inbound
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveResult:
+    ticket: Ticket
+    message: Message
+    ticket_created: bool
+    duplicate: bool
+
+
+def message_receive(*, inbound: InboundMessage, store: BlobStore | None = None) -> ReceiveResult:
+    """The single entry point for every inbound channel.
+
+    Finds or creates the customer through the sender's identity, threads the message to the ticket
+    the channel named (a closed ticket gets a follow-up) or opens a new one, appends the message and
+    reopens a ticket that was waiting. Receiving the same ``idempotency_key`` twice stores it once.
+    """
+    key = inbound.idempotency_key
+    if key:
+        existing = Message.objects.select_related("ticket").filter(idempotency_key=key).first()
+        if existing is not None:
+            return ReceiveResult(existing.ticket, existing, ticket_created=False, duplicate=True)
+    try:
+        with transaction.atomic():
+            return _receive(inbound, store)
+    except IntegrityError:
+        # Another worker stored the same message between our check and our insert.
+        if key:
+            existing = Message.objects.select_related("ticket").filter(idempotency_key=key).first()
+            if existing is not None:
+                return ReceiveResult(existing.ticket, existing, ticket_created=False, duplicate=True)
+        raise
+
+
+def _receive(inbound: InboundMessage, store: BlobStore | None) -> ReceiveResult:
+    if inbound.channel not in Channel.values:
+        raise InvalidInput(field="channel")
+    text, html = _check_body(inbound.text or "", inbound.html or "")
+    if not text.strip() and not inbound.attachments:
+        raise InvalidInput("the message is empty", field="text")
+    at = inbound.received_at or timezone.now()
+    customer, _ = customer_find_or_create(
+        kind=inbound.sender.kind, value=inbound.sender.value, name=inbound.sender.name
+    )
+    language = inbound.language or guess_language(f"{inbound.subject}\n{text}")
+
+    ticket: Ticket | None = None
+    follow_up_of = None
+    if inbound.ticket_id is not None:
+        ticket = Ticket.objects.select_for_update().filter(pk=inbound.ticket_id).first()
+        seen: set[int] = set()
+        while ticket is not None and ticket.merged_into_id and ticket.pk not in seen:
+            seen.add(ticket.pk)
+            ticket = Ticket.objects.select_for_update().filter(pk=ticket.merged_into_id).first()
+        if ticket is not None and ticket.status == Status.CLOSED:
+            follow_up_of, ticket = ticket, None
+    created = ticket is None
+    if ticket is None:
+        ticket = _new_ticket(
+            customer=customer,
+            subject=_clean_subject(inbound.subject, text),
+            channel=inbound.channel,
+            at=at,
+            language=language,
+            team=follow_up_of.team if follow_up_of else None,
+            follow_up_of=follow_up_of,
+        )
+        if follow_up_of is not None:
+            _event(ticket, "follow_up_created", None, at, follow_up_of=follow_up_of.pk)
+
+    message = _append(
+        ticket=ticket,
+        kind=MessageKind.CUSTOMER,
+        at=at,
+        customer=customer,
+        text=text,
+        html=html,
+        channel=inbound.channel,
+        idempotency_key=inbound.idempotency_key,
+        external_id=inbound.external_id,
+    )
+    _store_attachments(message, inbound.attachments, store)
+    if not created:
+        target = workflow.status_after_customer_message(ticket.status)
+        if target != ticket.status:
+            _transition(ticket, target, None, at, reason="customer_replied")
+    ticket.last_customer_message_at = at
+    ticket.updated_at = max(ticket.updated_at, at)
+    if not ticket.language and language:
+        ticket.language = language
+    ticket.save()
+    audit_record(actor=None, action="message.received", target=ticket, data={"message_id": message.pk})
+    if created:
+        events.publish(events.TICKET_CREATED, {"ticket_id": ticket.pk, "actor_id": None})
+    events.publish(events.MESSAGE_RECEIVED, {"ticket_id": ticket.pk, "message_id": message.pk})
+    return ReceiveResult(ticket, message, ticket_created=created, duplicate=False)
+
+
+# ---------------------------------------------------------------- agent actions
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    actor: User,
+    customer: Customer,
+    subject: str,
+    text: str,
+    html: str = "",
+    channel: str = Channel.PHONE,
+    team: Team | None = None,
+    priority: int = Priority.NORMAL,
+    assignee: User | None = None,
+    tags: Sequence[str] = (),
+    as_reply: bool = False,
+    attachments: Sequence[InboundAttachment] = (),
+) -> Ticket:
+    """An agent opens a ticket: for a customer who called or wrote elsewhere (the first message is
+    the customer's, recorded by the agent) or, with ``as_reply``, an outbound conversation."""
+    require(actor, "ticket.create")
+    if channel not in Channel.values:
+        raise InvalidInput(field="channel")
+    if priority not in Priority.values:
+        raise InvalidInput(field="priority")
+    if customer.merged_into_id:
+        customer = Customer.objects.get(pk=customer.merged_into_id)
+    text, html = _check_body(text, html)
+    if not text.strip():
+        raise InvalidInput("the message is empty", field="text")
+    _check_assignee(assignee, team)
+    at = timezone.now()
+    ticket = _new_ticket(
+        customer=customer,
+        subject=_clean_subject(subject, text),
+        channel=channel,
+        at=at,
+        language=guess_language(f"{subject}\n{text}"),
+        team=team,
+        priority=priority,
+    )
+    if as_reply:
+        message = _append(
+            ticket=ticket, kind=MessageKind.REPLY, at=at, author=actor, text=text, html=html,
+            channel=channel, delivery_status=DeliveryStatus.QUEUED,
+        )
+        ticket.last_agent_reply_at = at
+    else:
+        message = _append(
+            ticket=ticket, kind=MessageKind.CUSTOMER, at=at, customer=customer, text=text, html=html,
+            channel=channel,
+        )
+        ticket.last_customer_message_at = at
+        _event(ticket, "created_by_agent", actor, at)
+    _store_attachments(message, attachments)
+    if assignee is not None:
+        ticket.assignee = assignee
+        _event(ticket, "assigned", actor, at, assignee_id=assignee.pk, assignee=assignee.label)
+    if tags:
+        _set_tags(ticket, tags)
+    ticket.save()
+    audit_record(actor=actor, action="ticket.created", target=ticket, data={"channel": channel})
+    events.publish(events.TICKET_CREATED, {"ticket_id": ticket.pk, "actor_id": actor.pk})
+    if as_reply:
+        events.publish(events.REPLY_SENT, {"ticket_id": ticket.pk, "message_id": message.pk, "actor_id": actor.pk})
+    return ticket
+
+
+@transaction.atomic
+def reply_send(
+    *,
+    actor: User,
+    ticket: Ticket,
+    text: str,
+    html: str = "",
+    status_after: str | None = None,
+    attachments: Sequence[InboundAttachment] = (),
+) -> Message:
+    """An agent answers the customer. The reply is queued for the ticket's channel (the channel's
+    outbound adapter delivers it and records the delivery status on the timeline)."""
+    require(actor, "ticket.reply")
+    ticket = _locked(ticket)
+    if ticket.status == Status.CLOSED:
+        raise ApplicationError(ErrorCode.INVALID_TRANSITION, "a closed ticket cannot be answered")
+    text, html = _check_body(text, html)
+    if not text.strip():
+        raise InvalidInput("the reply is empty", field="text")
+    at = timezone.now()
+    message = _append(
+        ticket=ticket, kind=MessageKind.REPLY, at=at, author=actor, text=text, html=html,
+        channel=ticket.channel, delivery_status=DeliveryStatus.QUEUED,
+    )
+    _store_attachments(message, attachments)
+    if ticket.first_response_at is None:
+        ticket.first_response_at = at
+    ticket.last_agent_reply_at = at
+    ticket.updated_at = at
+    if ticket.assignee_id is None and actor.is_active:
+        ticket.assignee = actor
+        _event(ticket, "assigned", actor, at, assignee_id=actor.pk, assignee=actor.label, reason="replied")
+    target = status_after or (Status.PENDING if ticket.status in (Status.NEW, Status.OPEN) else ticket.status)
+    if target == Status.NEW:
+        target = Status.OPEN
+    _transition(ticket, target, actor, at)
+    ticket.save()
+    audit_record(actor=actor, action="reply.sent", target=ticket, data={"message_id": message.pk})
+    events.publish(events.REPLY_SENT, {"ticket_id": ticket.pk, "message_id": message.pk, "actor_id": actor.pk})
+    return message
+
+
+@transaction.atomic
+def note_add(*, actor: User, ticket: Ticket, text: str) -> Message:
+    """An internal note: seen by agents only, never sent to the customer."""
+    require(actor, "ticket.note")
+    ticket = _locked(ticket)
+    text, _ = _check_body(text, "")
+    if not text.strip():
+        raise InvalidInput("the note is empty", field="text")
+    at = timezone.now()
+    message = _append(ticket=ticket, kind=MessageKind.NOTE, at=at, author=actor, text=text)
+    ticket.updated_at = at
+    ticket.save()
+    audit_record(actor=actor, action="note.added", target=ticket, data={"message_id": message.pk})
+    events.publish(events.NOTE_ADDED, {"ticket_id": ticket.pk, "message_id": message.pk, "actor_id": actor.pk})
+    return message
+
+
+@transaction.atomic
+def ticket_assign(*, actor: User, ticket: Ticket, assignee: User | None, team: Team | None = UNSET) -> Ticket:
+    """Give the ticket to an agent (or nobody), and optionally move it to another team."""
+    if assignee is None or assignee.pk != actor.pk or team is not UNSET:
+        require(actor, "ticket.assign")
+    ticket = _locked(ticket)
+    at = timezone.now()
+    new_team = ticket.team if team is UNSET else team
+    if new_team is not None and assignee is not None and ticket.assignee_id == assignee.pk and team is not UNSET:
+        # Moving team keeps the assignee only when they belong to the new team.
+        if not assignee.is_admin and not assignee.teams.filter(pk=new_team.pk).exists():
+            assignee = None
+    _check_assignee(assignee, new_team)
+    changed = False
+    if team is not UNSET and ticket.team_id != (team.pk if team else None):
+        previous = ticket.team.name if ticket.team else ""
+        ticket.team = team
+        _event(ticket, "team_changed", actor, at, team_id=team.pk if team else None,
+               team=team.name if team else "", previous=previous)
+        changed = True
+    if ticket.assignee_id != (assignee.pk if assignee else None):
+        ticket.assignee = assignee
+        if assignee is None:
+            _event(ticket, "unassigned", actor, at)
+        else:
+            _event(ticket, "assigned", actor, at, assignee_id=assignee.pk, assignee=assignee.label)
+        changed = True
+    if changed:
+        ticket.updated_at = at
+        ticket.save()
+        audit_record(
+            actor=actor, action="ticket.assigned", target=ticket,
+            data={"assignee_id": ticket.assignee_id, "team_id": ticket.team_id},
+        )
+        events.publish(
+            events.TICKET_ASSIGNED,
+            {"ticket_id": ticket.pk, "assignee_id": ticket.assignee_id, "team_id": ticket.team_id, "actor_id": actor.pk},
+        )
+    return ticket
+
+
+@transaction.atomic
+def ticket_update(
+    *,
+    actor: User,
+    ticket: Ticket,
+    subject: str | None = None,
+    priority: int | None = None,
+    tags: Sequence[str] | None = None,
+    language: str | None = None,
+) -> Ticket:
+    """Change the subject, priority, tags or language."""
+    require(actor, "ticket.update")
+    ticket = _locked(ticket)
+    at = timezone.now()
+    changed: dict[str, Any] = {}
+    if subject is not None:
+        clean = _clean_subject(subject, ticket.subject)
+        if clean != ticket.subject:
+            ticket.subject = changed["subject"] = clean
+            _index_subject(ticket)
+    if priority is not None and priority != ticket.priority:
+        if priority not in Priority.values:
+            raise InvalidInput(field="priority")
+        _event(ticket, "priority_changed", actor, at, previous=ticket.priority, priority=priority)
+        ticket.priority = changed["priority"] = priority
+    if language is not None and language != ticket.language:
+        ticket.language = changed["language"] = language[:8]
+    if tags is not None:
+        before = sorted(ticket.tags.values_list("name", flat=True))
+        after = _set_tags(ticket, tags)
+        if after != before:
+            changed["tags"] = after
+            _event(ticket, "tags_changed", actor, at, added=sorted(set(after) - set(before)),
+                   removed=sorted(set(before) - set(after)))
+    if changed:
+        ticket.updated_at = at
+        ticket.save()
+        audit_record(actor=actor, action="ticket.updated", target=ticket, data=changed)
+        events.publish(events.TICKET_UPDATED, {"ticket_id": ticket.pk, "changed": sorted(changed), "actor_id": actor.pk})
+    return ticket
+
+
+@transaction.atomic
+def ticket_transition(*, actor: User, ticket: Ticket, status: str) -> Ticket:
+    """Move the ticket through the workflow (the table in ``tickets.workflow``)."""
+    require(actor, "ticket.transition")
+    if status not in Status.values:
+        raise InvalidInput(field="status")
+    ticket = _locked(ticket)
+    at = timezone.now()
+    if _transition(ticket, status, actor, at):
+        ticket.updated_at = at
+        ticket.save()
+    return ticket
+
+
+@transaction.atomic
+def ticket_merge(*, actor: User, source: Ticket, target: Ticket) -> Ticket:
+    """Fold ``source`` into ``target``: its messages move over, and ``source`` is closed with a
+    pointer so links and replies to it land on ``target``."""
+    require(actor, "ticket.merge")
+    if source.pk == target.pk:
+        raise InvalidInput("a ticket cannot be merged into itself")
+    first, second = sorted([source.pk, target.pk])  # lock in a fixed order: no deadlock
+    locked = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=[first, second])}
+    source, target = locked[source.pk], locked[target.pk]
+    if source.merged_into_id or target.merged_into_id:
+        raise ApplicationError(ErrorCode.CONFLICT, "one of these tickets was already merged")
+    if target.status == Status.CLOSED:
+        raise ApplicationError(ErrorCode.INVALID_TRANSITION, "cannot merge into a closed ticket")
+    at = timezone.now()
+    moved = Message.objects.filter(ticket=source).exclude(kind=MessageKind.EVENT)
+    moved_count = moved.count()
+    SearchEntry.objects.filter(ticket=source, message__isnull=False).update(ticket=target)
+    moved.update(ticket=target)
+    target.message_count += moved_count
+    source.message_count = 0
+    for ts in ("last_customer_message_at", "last_agent_reply_at"):
+        values = [v for v in (getattr(source, ts), getattr(target, ts)) if v]
+        setattr(target, ts, max(values) if values else None)
+    if source.first_response_at and (not target.first_response_at or source.first_response_at < target.first_response_at):
+        target.first_response_at = source.first_response_at
+    target.tags.add(*source.tags.all())
+    _event(target, "merged_in", actor, at, source_id=source.pk, subject=source.subject, messages=moved_count)
+    _event(source, "merged_into", actor, at, target_id=target.pk)
+    source.merged_into = target
+    if source.status != Status.CLOSED:
+        # Merging is its own step outside the workflow table: the source is done, whatever it was.
+        source.status, source.closed_at = Status.CLOSED, at
+    source.updated_at = target.updated_at = at
+    source.save()
+    target.save()
+    audit_record(actor=actor, action="ticket.merged", target=target, data={"source_id": source.pk})
+    events.publish(events.TICKET_MERGED, {"source_id": source.pk, "ticket_id": target.pk, "actor_id": actor.pk})
+    return target
+
+
+@dataclass(frozen=True, slots=True)
+class BulkResult:
+    done: list[int]
+    failed: dict[int, str]
+
+
+def ticket_bulk(
+    *, actor: User, tickets: Sequence[Ticket], action: str, assignee: User | None = None, status: str = ""
+) -> BulkResult:
+    """Apply one action to many tickets through the same services as one ticket; each ticket in its
+    own transaction so one refusal does not undo the rest."""
+    require(actor, "ticket.bulk")
+    done: list[int] = []
+    failed: dict[int, str] = {}
+    for ticket in tickets:
+        try:
+            if action == "assign":
+                ticket_assign(actor=actor, ticket=ticket, assignee=assignee)
+            elif action == "close":
+                # "Close" in a queue means solved: the customer can still reopen by writing back.
+                ticket_transition(actor=actor, ticket=ticket, status=Status.SOLVED)
+            elif action == "status":
+                ticket_transition(actor=actor, ticket=ticket, status=status)
+            else:
+                raise InvalidInput(field="action")
+            done.append(ticket.pk)
+        except ApplicationError as exc:
+            failed[ticket.pk] = str(exc.code)
+    return BulkResult(done=done, failed=failed)
+
+
+def ticket_presence_ping(*, actor: User, ticket: Ticket, replying: bool = False) -> None:
+    """Record that ``actor`` has ``ticket`` open (and whether they are writing a reply)."""
+    TicketPresence.objects.update_or_create(
+        ticket=ticket, user=actor, defaults={"last_seen_at": timezone.now(), "is_replying": replying}
+    )
+
+
+def ticket_presence_leave(*, actor: User, ticket: Ticket) -> None:
+    TicketPresence.objects.filter(ticket=ticket, user=actor).delete()

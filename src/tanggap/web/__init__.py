@@ -1,0 +1,1 @@
+"""The agent workspace: server-rendered pages with htmx."""
