@@ -9,5 +9,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("django-admin/", admin.site.urls),
+    path("admin/webhooks/", include("tanggap.webhooks.urls")),
     path("", include("tanggap.web.urls")),
 ]
