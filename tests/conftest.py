@@ -22,6 +22,12 @@ def _blob_dir(settings, tmp_path):
     settings.TANGGAP_BLOB_DIR = tmp_path / "blobs"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is deliberately slow; tests that check the production hasher set it back themselves.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def make_team(db):
     def make(name: str | None = None) -> Team:
@@ -92,3 +98,92 @@ def ticket(receive, team) -> Ticket:
     result.ticket.team = team
     result.ticket.save(update_fields=["team"])
     return result.ticket
+
+
+@pytest.fixture
+def published():
+    """Events delivered to subscribers (that is: after commit), as ``(name, payload)`` pairs."""
+    from tanggap.core import events
+
+    seen: list[tuple[str, dict]] = []
+
+    def record(name: str, payload: dict) -> None:
+        seen.append((name, payload))
+
+    events.subscribe("*")(record)
+    yield seen
+    events.unsubscribe(record)
+
+
+def race(first, second, *, hold_seconds: float = 0.5):
+    """Run ``first`` inside a transaction in one thread and keep it open while ``second`` runs in
+    another thread (each with its own connection), then commit ``first``. Returns both results.
+
+    ``second`` starts after ``first`` has written but before it commits: the check-then-insert window
+    every idempotent write must survive. Exceptions are re-raised in the caller.
+    """
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    written, results, errors = threading.Event(), {}, {}
+
+    def run_first():
+        try:
+            with transaction.atomic():
+                results["first"] = first()
+                written.set()
+                time.sleep(hold_seconds)  # second is now blocked on our lock or past its check
+        except BaseException as exc:
+            errors["first"] = exc
+        finally:
+            written.set()
+            connection.close()
+
+    def run_second():
+        written.wait(10)
+        try:
+            results["second"] = second()
+        except BaseException as exc:
+            errors["second"] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run_first), threading.Thread(target=run_second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    if errors:
+        raise next(iter(errors.values()))
+    return results["first"], results["second"]
+
+
+def together(*calls):
+    """Start ``calls`` at the same moment in threads with their own connections; return their results."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+    errors: list = []
+
+    def run(index, call):
+        try:
+            barrier.wait(10)
+            results[index] = call()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    if errors:
+        raise errors[0]
+    return results

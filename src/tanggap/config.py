@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class ConfigError(Exception):
@@ -72,14 +74,20 @@ def parse_database_url(url: str) -> DatabaseConfig:
         name = unquote(parts.path.lstrip("/"))
         if not name:
             raise ConfigError("TANGGAP_DATABASE_URL: a PostgreSQL URL needs a database name")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ConfigError("TANGGAP_DATABASE_URL: the port must be a number") from None
         options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        # A Unix socket folder is given percent-encoded as the host or as ?host=/run/postgresql.
+        host = options.pop("host", "") or unquote(parts.hostname or "")
         return DatabaseConfig(
             engine="postgresql",
             name=name,
             user=unquote(parts.username or ""),
             password=unquote(parts.password or ""),
-            host=parts.hostname or "",
-            port=str(parts.port or ""),
+            host=host,
+            port=str(port or ""),
             options=options,
         )
     raise ConfigError(f"TANGGAP_DATABASE_URL: unsupported scheme {scheme!r} (use sqlite or postgresql)")
@@ -98,18 +106,48 @@ def _list(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _secret_key(env: str, data_dir: Path, given: str | None) -> str:
-    if given:
-        return given
+    if given and given.strip():
+        return given.strip()
     if env == "production":
         raise ConfigError("TANGGAP_SECRET_KEY is required when TANGGAP_ENV=production")
     key_file = data_dir / "secret_key"
     if key_file.exists():
-        return key_file.read_text().strip()
+        key = key_file.read_text().strip()
+        if key:
+            return key
+        key_file.unlink()  # left empty by a crash: make a new one
     data_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(50)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
+    # Written to a private temporary file (mode 0600 from the start, never world-readable) and
+    # linked into place: if another process made the key first, both use theirs.
+    fd, tmp = tempfile.mkstemp(dir=data_dir, prefix=".secret_key-")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, key_file)
+        except FileExistsError:
+            return key_file.read_text().strip()
+    finally:
+        Path(tmp).unlink(missing_ok=True)
     return key
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"TANGGAP_TIME_ZONE: unknown time zone {value!r} (e.g. Asia/Jakarta)") from None
+    return value
+
+
+def _log_level(value: str) -> str:
+    level = value.strip().upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ConfigError("TANGGAP_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return level
 
 
 def load(environ: dict[str, str] | None = None) -> Config:
@@ -139,11 +177,11 @@ def load(environ: dict[str, str] | None = None) -> Config:
         secret_key=_secret_key(env, data_dir, e.get("TANGGAP_SECRET_KEY")),
         allowed_hosts=_list(e.get("TANGGAP_ALLOWED_HOSTS"), ("127.0.0.1", "localhost", "[::1]")),
         csrf_trusted_origins=_list(e.get("TANGGAP_CSRF_TRUSTED_ORIGINS"), ()),
-        time_zone=e.get("TANGGAP_TIME_ZONE", "Asia/Jakarta"),
+        time_zone=_time_zone(e.get("TANGGAP_TIME_ZONE", "Asia/Jakarta").strip()),
         language_code=language,
         queue=queue,
         redis_url=e.get("TANGGAP_REDIS_URL", "redis://127.0.0.1:6379/0"),
         worker_in_process=_bool(e.get("TANGGAP_WORKER_IN_PROCESS"), default=True),
         blob_dir=Path(e.get("TANGGAP_BLOB_DIR", str(data_dir / "blobs"))).expanduser().resolve(),
-        log_level=e.get("TANGGAP_LOG_LEVEL", "INFO").upper(),
+        log_level=_log_level(e.get("TANGGAP_LOG_LEVEL", "INFO")),
     )

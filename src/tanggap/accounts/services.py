@@ -9,16 +9,17 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from tanggap.accounts.models import ApiToken, Role, Team, User
-from tanggap.accounts.permissions import require
+from tanggap.accounts.permissions import can, require
 from tanggap.core.audit import audit_record
 from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput
 
-TOKEN_PREFIX = "tgp_"
+TOKEN_PREFIX = "tgp_"  # noqa: S105 (a public marker, not a secret)
 
 
 def _validate_password(password: str, user: User | None = None) -> None:
@@ -26,6 +27,27 @@ def _validate_password(password: str, user: User | None = None) -> None:
         validate_password(password, user)
     except ValidationError as exc:
         raise InvalidInput(" ".join(exc.messages), field="password") from exc
+
+
+def _clean_email(email: str) -> str:
+    email = email.strip().lower()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise InvalidInput(field="email") from exc
+    return email
+
+
+def _clean_username(username: str) -> str:
+    username = username.strip()
+    if not username or len(username) > 150:
+        raise InvalidInput(field="username")
+    try:
+        User.username_validator(username)
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages), field="username") from exc
+    return username
 
 
 @transaction.atomic
@@ -43,25 +65,28 @@ def agent_create(
     """Create an agent. ``actor`` is None only for the first admin (``tanggap createadmin``)."""
     if actor is not None:
         require(actor, "agent.manage")
-    username = username.strip()
-    if not username or len(username) > 150:
-        raise InvalidInput(field="username")
+    username = _clean_username(username)
     if role not in Role.values:
         raise InvalidInput(field="role")
     if User.objects.filter(username__iexact=username).exists():
         raise ApplicationError(ErrorCode.CONFLICT, "that user name is taken", field="username")
-    _validate_password(password)
     user = User(
         username=username,
-        email=email.strip().lower(),
+        email=_clean_email(email),
         display_name=display_name.strip()[:150],
         role=role,
-        language=language,
+        language=language[:8],
         is_staff=role == Role.ADMIN,
         is_superuser=False,
     )
+    # Checked against the new agent, so a password like their user name is refused.
+    _validate_password(password, user)
     user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise ApplicationError(ErrorCode.CONFLICT, "that user name is taken", field="username") from None
     if teams:
         user.teams.set(teams)
     audit_record(actor=actor, action="agent.created", target=user, data={"role": role})
@@ -83,10 +108,10 @@ def agent_update(
 ) -> User:
     require(actor, "agent.manage")
     changed: dict[str, Any] = {}
-    if display_name is not None and display_name != agent.display_name:
+    if display_name is not None and display_name.strip()[:150] != agent.display_name:
         agent.display_name = changed["display_name"] = display_name.strip()[:150]
-    if email is not None and email != agent.email:
-        agent.email = changed["email"] = email.strip().lower()
+    if email is not None and _clean_email(email) != agent.email:
+        agent.email = changed["email"] = _clean_email(email)
     if role is not None and role != agent.role:
         if role not in Role.values:
             raise InvalidInput(field="role")
@@ -98,13 +123,14 @@ def agent_update(
         if agent.pk == actor.pk and not is_active:
             raise InvalidInput("you cannot deactivate yourself", field="is_active")
         agent.is_active = changed["is_active"] = is_active
-    if language is not None and language != agent.language:
-        agent.language = changed["language"] = language
+    if language is not None and language[:8] != agent.language:
+        agent.language = changed["language"] = language[:8]
     if password:
         _validate_password(password, agent)
         agent.set_password(password)
         changed["password"] = True
-    agent.save()
+    if changed:
+        agent.save()
     if teams is not None:
         before = set(agent.teams.values_list("pk", flat=True))
         after = {t.pk for t in teams}
@@ -112,28 +138,39 @@ def agent_update(
             agent.teams.set(teams)
             changed["teams"] = sorted(after)
     if changed:
-        audit_record(actor=actor, action="agent.updated", target=agent, data={k: True for k in changed})
+        audit_record(actor=actor, action="agent.updated", target=agent, data=dict.fromkeys(changed, True))
     return agent
 
 
 def _unique_slug(name: str, exclude_pk: int | None = None) -> str:
     base = slugify(name)[:90] or "team"
     slug, n = base, 2
-    while Team.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():
+    others = Team.objects.all() if exclude_pk is None else Team.objects.exclude(pk=exclude_pk)
+    while others.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
+
+
+def _clean_team_name(name: str, exclude_pk: int | None = None) -> str:
+    name = " ".join(name.split())
+    if not name or len(name) > 100:
+        raise InvalidInput(field="name")
+    others = Team.objects.all() if exclude_pk is None else Team.objects.exclude(pk=exclude_pk)
+    if others.filter(name__iexact=name).exists():
+        raise ApplicationError(ErrorCode.CONFLICT, "a team with that name exists", field="name")
+    return name
 
 
 @transaction.atomic
 def team_create(*, actor: Any, name: str, description: str = "", members: Sequence[User] = ()) -> Team:
     if actor is not None:
         require(actor, "team.manage")
-    name = name.strip()
-    if not name or len(name) > 100:
-        raise InvalidInput(field="name")
-    if Team.objects.filter(name__iexact=name).exists():
-        raise ApplicationError(ErrorCode.CONFLICT, "a team with that name exists", field="name")
-    team = Team.objects.create(name=name, slug=_unique_slug(name), description=description)
+    name = _clean_team_name(name)
+    try:
+        with transaction.atomic():
+            team = Team.objects.create(name=name, slug=_unique_slug(name), description=description)
+    except IntegrityError:
+        raise ApplicationError(ErrorCode.CONFLICT, "a team with that name exists", field="name") from None
     if members:
         team.members.set(members)
     audit_record(actor=actor, action="team.created", target=team)
@@ -142,23 +179,36 @@ def team_create(*, actor: Any, name: str, description: str = "", members: Sequen
 
 @transaction.atomic
 def team_update(
-    *, actor: Any, team: Team, name: str | None = None, description: str | None = None,
+    *,
+    actor: Any,
+    team: Team,
+    name: str | None = None,
+    description: str | None = None,
     members: Sequence[User] | None = None,
 ) -> Team:
     require(actor, "team.manage")
-    if name is not None and name.strip() != team.name:
-        name = name.strip()
-        if not name or len(name) > 100:
-            raise InvalidInput(field="name")
-        if Team.objects.filter(name__iexact=name).exclude(pk=team.pk).exists():
-            raise ApplicationError(ErrorCode.CONFLICT, "a team with that name exists", field="name")
+    changed: dict[str, Any] = {}
+    if name is not None and " ".join(name.split()) != team.name:
+        name = _clean_team_name(name, team.pk)
         team.name, team.slug = name, _unique_slug(name, team.pk)
-    if description is not None:
+        changed["name"] = name
+    if description is not None and description != team.description:
         team.description = description
-    team.save()
+        changed["description"] = True
+    if changed:
+        try:
+            with transaction.atomic():
+                team.save()
+        except IntegrityError:
+            raise ApplicationError(ErrorCode.CONFLICT, "a team with that name exists", field="name") from None
     if members is not None:
-        team.members.set(members)
-    audit_record(actor=actor, action="team.updated", target=team)
+        before = set(team.members.values_list("pk", flat=True))
+        after = {m.pk for m in members}
+        if before != after:
+            team.members.set(members)
+            changed["members"] = sorted(after)
+    if changed:
+        audit_record(actor=actor, action="team.updated", target=team, data=changed)
     return team
 
 
@@ -171,8 +221,14 @@ def api_token_create(*, actor: User, user: User, name: str) -> tuple[ApiToken, s
     """A new API token for ``user``. Returns the row and the token, which is never stored or shown again."""
     if actor.pk != user.pk:
         require(actor, "agent.manage")
+    elif not can(actor, "ticket.view"):  # signed in and active
+        require(actor, "ticket.view")
+    if not user.is_active:
+        raise InvalidInput("the agent is not active", field="user")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name.strip()[:100] or "API", prefix=raw[:12], key_hash=_hash(raw))
+    token = ApiToken.objects.create(
+        user=user, name=name.strip()[:100] or "API", prefix=raw[:12], key_hash=_hash(raw)
+    )
     audit_record(actor=actor, action="api_token.created", target=user, data={"token_id": token.pk})
     return token, raw
 
@@ -181,6 +237,8 @@ def api_token_create(*, actor: User, user: User, name: str) -> tuple[ApiToken, s
 def api_token_revoke(*, actor: User, token: ApiToken) -> None:
     if actor.pk != token.user_id:
         require(actor, "agent.manage")
+    if token.revoked_at is not None:
+        return
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     audit_record(actor=actor, action="api_token.revoked", target=token.user, data={"token_id": token.pk})
@@ -188,12 +246,32 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> None:
 
 def api_token_authenticate(raw: str) -> User | None:
     """The active agent a bearer token belongs to, or None. Compares hashes, never the token."""
-    if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
+    if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200 or not raw.isascii():
         return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=_hash(raw), revoked_at__isnull=True).first()
+    token = (
+        ApiToken.objects.select_related("user").filter(key_hash=_hash(raw), revoked_at__isnull=True).first()
+    )
     if token is None or not token.user.is_active:
         return None
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+@transaction.atomic
+def profile_update(*, actor: User, display_name: str | None = None, language: str | None = None) -> User:
+    """An agent's own display name and interface language (any signed-in agent, for themselves)."""
+    from django.conf import settings
+
+    changed: dict[str, Any] = {}
+    if display_name is not None and display_name.strip()[:150] != actor.display_name:
+        actor.display_name = changed["display_name"] = display_name.strip()[:150]
+    if language is not None and language != actor.language:
+        if language and language not in dict(settings.LANGUAGES):
+            raise InvalidInput(field="language")
+        actor.language = changed["language"] = language
+    if changed:
+        actor.save(update_fields=list(changed))
+        audit_record(actor=actor, action="agent.profile_updated", target=actor, data=changed)
+    return actor

@@ -9,7 +9,9 @@ from django.db import models
 from tanggap.core.models import AuditEntry
 
 
-def audit_record(*, actor: Any, action: str, target: models.Model, data: dict[str, Any] | None = None) -> None:
+def audit_record(
+    *, actor: Any, action: str, target: models.Model, data: dict[str, Any] | None = None
+) -> None:
     AuditEntry.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
         action=action,

@@ -21,6 +21,9 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
     RATE_LIMITED = "rate_limited"
     TOO_LARGE = "too_large"
+    BAD_REQUEST = "bad_request"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    INTERNAL_ERROR = "internal_error"
 
 
 _STATUS = {
@@ -32,6 +35,9 @@ _STATUS = {
     ErrorCode.CONFLICT: 409,
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.TOO_LARGE: 413,
+    ErrorCode.BAD_REQUEST: 400,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.INTERNAL_ERROR: 500,
 }
 
 _DEFAULT_MESSAGE = {
@@ -43,6 +49,9 @@ _DEFAULT_MESSAGE = {
     ErrorCode.CONFLICT: _("That conflicts with the current state."),
     ErrorCode.RATE_LIMITED: _("Too many requests; try again shortly."),
     ErrorCode.TOO_LARGE: _("That is too large."),
+    ErrorCode.BAD_REQUEST: _("The request could not be read."),
+    ErrorCode.METHOD_NOT_ALLOWED: _("This method is not allowed here."),
+    ErrorCode.INTERNAL_ERROR: _("Something went wrong on our side."),
 }
 
 

@@ -54,6 +54,13 @@ def subscribe(*names: str) -> Callable[[Handler], Handler]:
     return decorator
 
 
+def unsubscribe(handler: Handler, *names: str) -> None:
+    """Remove ``handler`` from the given event names (from every name when none are given)."""
+    for name in names or tuple(_handlers):
+        if handler in _handlers.get(name, ()):
+            _handlers[name].remove(handler)
+
+
 def publish(name: str, payload: dict[str, Any]) -> None:
     """Deliver ``payload`` to subscribers after the current transaction commits."""
     transaction.on_commit(lambda: _dispatch(name, payload), robust=False)

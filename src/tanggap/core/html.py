@@ -13,11 +13,13 @@ import nh3
 
 MAX_HTML = 2 * 1024 * 1024
 
+# fmt: off
 _TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "h1", "h2", "h3",
     "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "s", "small", "span", "strong", "sub", "sup",
     "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
 }
+# fmt: on
 _ATTRIBUTES = {
     "a": {"href", "title"},
     "img": {"src", "alt", "width", "height"},
@@ -27,9 +29,12 @@ _ATTRIBUTES = {
 
 
 def _filter(tag: str, attribute: str, value: str) -> str | None:
+    lowered = "".join(value.split()).lower()
     if tag == "img" and attribute == "src":
-        lowered = value.strip().lower()
         return value if lowered.startswith(("cid:", "data:image/")) else None
+    if attribute == "href" and lowered.startswith("data:"):
+        # ``data:`` is allowed for inline images only: a data: link can carry a whole HTML page.
+        return None
     return value
 
 
@@ -48,6 +53,8 @@ def sanitise(value: str) -> str:
             attribute_filter=_filter,
             strip_comments=True,
         )
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
     except BaseException:  # nh3 raises PanicException, a BaseException, on some inputs
         return "<pre>" + _html.escape(value) + "</pre>"
 

@@ -53,3 +53,5 @@ class OutboxRow(models.Model):
 
     class Meta:
         abstract = True
+        # Claims look for due pending rows: without this they would scan every finished row.
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="%(app_label)s_%(class)s_due_idx")]

@@ -3,7 +3,9 @@
 A model inheriting ``core.models.OutboxRow`` registers a handler with ``register``. Writers create a
 row and call ``kick`` (after commit a task drains that outbox at once); the periodic sweep in
 ``core.tasks`` drains every outbox each minute. A worker that dies mid-row leaves an expired lease,
-and the next drain claims the row again: losing a task never loses work.
+and the next drain claims the row again: losing a task never loses work. Delivery is at least once
+(a worker can die after the handler's side effect and before recording it), so handlers are
+idempotent.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from tanggap.core.models import OutboxStatus
@@ -24,6 +26,12 @@ from tanggap.core.models import OutboxStatus
 logger = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
+# Rows claimed at once. Small, so the last row of a batch is handled well within its lease.
+BATCH = 10
+# ``process`` results beyond the row statuses.
+MISSING = "missing"
+LEASE_EXPIRED = "lease_expired"
+LEASE_LOST = "lease_lost"
 
 
 class RetryLater(Exception):
@@ -41,13 +49,25 @@ class Outbox:
     max_attempts: int = 8
     base_delay: float = 30.0  # seconds; doubles each attempt
     max_delay: float = 6 * 3600.0
+    lease: timedelta = LEASE  # longer than the handler's worst case (its network timeouts)
+    batch: int = BATCH
 
 
 _registry: dict[str, Outbox] = {}
 
 
 def register(model: type[models.Model], handler: Callable[[Any], None], **options: Any) -> None:
+    """Make ``model`` (an ``OutboxRow``) an outbox whose rows ``handler(row)`` delivers.
+
+    The handler raises ``RetryLater`` (or any exception) to try again after a back-off, and
+    ``GiveUp`` to fail the row at once. Options: ``max_attempts``, ``base_delay``, ``max_delay``,
+    ``lease``, ``batch``.
+    """
     _registry[model._meta.label_lower] = Outbox(model=model, handler=handler, **options)
+
+
+def unregister(model: type[models.Model]) -> None:
+    _registry.pop(model._meta.label_lower, None)
 
 
 def registered() -> list[str]:
@@ -57,67 +77,107 @@ def registered() -> list[str]:
 def backoff(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
     """Seconds before attempt ``attempt + 1``: exponential, capped, with ±20 % jitter."""
     delay = min(cap, base * (2 ** max(0, attempt - 1)))
-    jitter = (rng or random).uniform(0.8, 1.2)  # noqa: S311 (not cryptographic)
+    jitter = (rng or random).uniform(0.8, 1.2)
     return delay * jitter
 
 
-def claim_due(label: str, limit: int = 50) -> list[int]:
-    """Ids of due rows (pending and due, or in progress with an expired lease), now leased to us."""
+def _claim(label: str, limit: int) -> tuple[list[int], datetime]:
     box = _registry[label]
+    manager = box.model._default_manager
     now = timezone.now()
+    lease_until = now + box.lease
+    # On SQLite the transaction starts with BEGIN IMMEDIATE (settings), so claims are serialised;
+    # on PostgreSQL rows another drain has locked are skipped, so two drains never share a row.
     with transaction.atomic():
-        qs = box.model._default_manager.filter(
+        # A row whose lease expired after its last allowed attempt killed its worker every time
+        # (a poison row): fail it rather than let it take workers down for ever.
+        manager.filter(
+            status=OutboxStatus.IN_PROGRESS, locked_until__lt=now, attempts__gte=box.max_attempts
+        ).update(
+            status=OutboxStatus.FAILED,
+            locked_until=None,
+            finished_at=now,
+            last_error="the worker stopped while handling this row (lease expired) on its last attempt",
+        )
+        qs = manager.filter(
             Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
             | Q(status=OutboxStatus.IN_PROGRESS, locked_until__lt=now)
-        ).order_by("next_attempt_at")
+            | Q(status=OutboxStatus.IN_PROGRESS, locked_until__isnull=True)
+        ).order_by("next_attempt_at", "pk")
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True)
         ids = list(qs.values_list("pk", flat=True)[:limit])
         if ids:
-            box.model._default_manager.filter(pk__in=ids).update(
-                status=OutboxStatus.IN_PROGRESS, locked_until=now + LEASE, attempts=F("attempts") + 1
+            manager.filter(pk__in=ids).update(
+                status=OutboxStatus.IN_PROGRESS, locked_until=lease_until, attempts=F("attempts") + 1
             )
+    return ids, lease_until
+
+
+def claim_due(label: str, limit: int = BATCH) -> list[int]:
+    """Ids of due rows (pending and due, or in progress with an expired lease), now leased to us."""
+    ids, _ = _claim(label, limit)
     return ids
 
 
 def process(label: str, pk: int) -> str:
-    """Run the handler for one claimed row and record the outcome. Returns the new status."""
+    """Run the handler for one claimed row and record the outcome. Returns the new status, or
+    ``MISSING``, ``LEASE_EXPIRED`` (not handled: the lease ran out before we got to it, the next
+    drain claims it again) or ``LEASE_LOST`` (handled, but another drain re-claimed it meanwhile,
+    so the outcome is left to that drain)."""
     box = _registry[label]
     manager = box.model._default_manager
     row: Any = manager.filter(pk=pk).first()
-    if row is None or row.status != OutboxStatus.IN_PROGRESS:
-        return row.status if row is not None else "missing"
-    now = timezone.now()
+    if row is None:
+        return MISSING
+    if row.status != OutboxStatus.IN_PROGRESS:
+        return str(row.status)
+    lease = row.locked_until
+    if lease is None or lease <= timezone.now():
+        return LEASE_EXPIRED
+    error = ""
     try:
         box.handler(row)
     except GiveUp as exc:
-        status, error, next_at = OutboxStatus.FAILED, str(exc)[:2000], now
-    except Exception as exc:  # a retryable failure, including RetryLater and unexpected errors
+        status = OutboxStatus.FAILED
+        error = str(exc)[:2000]
+    except BaseException as exc:  # retryable, including RetryLater, errors we did not expect and
+        # BaseExceptions raised by native code (nh3's PanicException); never swallow an interrupt.
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
         if not isinstance(exc, RetryLater):
             logger.exception("outbox %s row %s failed", label, pk)
         error = f"{type(exc).__name__}: {exc}"[:2000]
-        if row.attempts >= box.max_attempts:
-            status, next_at = OutboxStatus.FAILED, now
-        else:
-            status = OutboxStatus.PENDING
-            next_at = now + timedelta(seconds=backoff(row.attempts, box.base_delay, box.max_delay))
+        status = OutboxStatus.FAILED if row.attempts >= box.max_attempts else OutboxStatus.PENDING
     else:
-        status, error, next_at = OutboxStatus.DONE, "", now
-    manager.filter(pk=pk).update(
+        status = OutboxStatus.DONE
+    now = timezone.now()
+    if status == OutboxStatus.PENDING:
+        next_at = now + timedelta(seconds=backoff(row.attempts, box.base_delay, box.max_delay))
+    else:
+        next_at = now
+    # The lease is our fencing token: if another drain re-claimed the row meanwhile, we record nothing.
+    updated = manager.filter(pk=pk, status=OutboxStatus.IN_PROGRESS, locked_until=lease).update(
         status=status,
         last_error=error,
         next_attempt_at=next_at,
         locked_until=None,
         finished_at=now if status in (OutboxStatus.DONE, OutboxStatus.FAILED) else None,
     )
-    return status
+    if not updated:
+        logger.warning(
+            "outbox %s row %s: lease lost while handling it; outcome %s not recorded", label, pk, status
+        )
+        return LEASE_LOST
+    return str(status)
 
 
 def drain(label: str, limit: int = 200) -> int:
-    """Process due rows of one outbox until none are due or ``limit`` are done. Returns the count."""
+    """Process due rows of one outbox until none are due or ``limit`` are handled. Returns the count."""
+    box = _registry[label]
     done = 0
     while done < limit:
-        ids = claim_due(label, limit=min(50, limit - done))
+        ids = claim_due(label, limit=min(box.batch, limit - done))
         if not ids:
             break
         for pk in ids:
@@ -127,11 +187,61 @@ def drain(label: str, limit: int = 200) -> int:
 
 
 def drain_all(limit: int = 200) -> dict[str, int]:
-    return {label: drain(label, limit) for label in registered()}
+    """Drain every registered outbox (the periodic sweep). One failing outbox does not stop the rest."""
+    counts: dict[str, int] = {}
+    for label in registered():
+        try:
+            counts[label] = drain(label, limit)
+        except Exception:
+            logger.exception("draining outbox %s failed", label)
+            counts[label] = -1
+    return counts
 
 
 def kick(label: str) -> None:
-    """Ask a worker to drain ``label`` soon (after the current transaction commits)."""
+    """Ask a worker to drain ``label`` soon (after the current transaction commits). If the queue
+    cannot take the task, the periodic sweep delivers the row a little later."""
     from tanggap.core.tasks import outbox_drain_task
 
-    transaction.on_commit(lambda: outbox_drain_task.enqueue(label))
+    def enqueue() -> None:
+        try:
+            outbox_drain_task.enqueue(label)
+        except Exception:
+            logger.exception("could not enqueue a drain of outbox %s; the sweep will deliver it", label)
+
+    transaction.on_commit(enqueue)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxCounts:
+    label: str
+    due: int  # pending and due now
+    waiting: int  # pending, waiting for a back-off to pass
+    in_progress: int  # leased to a worker
+    stuck: int  # in progress with an expired lease: its worker died; the next sweep takes it
+    failed: int
+    done: int
+
+    @property
+    def pending(self) -> int:
+        return self.due + self.waiting
+
+
+def counts() -> list[OutboxCounts]:
+    """Row counts per registered outbox, one query each (``tanggap jobs status``)."""
+    now = timezone.now()
+    out = []
+    for label in registered():
+        manager = _registry[label].model._default_manager
+        pending = Q(status=OutboxStatus.PENDING)
+        in_progress = Q(status=OutboxStatus.IN_PROGRESS)
+        row = manager.aggregate(
+            due=Count("pk", filter=pending & Q(next_attempt_at__lte=now)),
+            waiting=Count("pk", filter=pending & Q(next_attempt_at__gt=now)),
+            in_progress=Count("pk", filter=in_progress & Q(locked_until__gte=now)),
+            stuck=Count("pk", filter=in_progress & (Q(locked_until__lt=now) | Q(locked_until__isnull=True))),
+            failed=Count("pk", filter=Q(status=OutboxStatus.FAILED)),
+            done=Count("pk", filter=Q(status=OutboxStatus.DONE)),
+        )
+        out.append(OutboxCounts(label=label, **row))
+    return out

@@ -22,6 +22,9 @@ def normalise_email(value: str) -> str:
 
 
 def normalise_phone(value: str, default_region: str = "ID") -> str:
+    """E.164 (``+6281234567890``); numbers without a country code are read as Indonesian."""
+    if len(value) > 64:
+        raise InvalidIdentity("not a phone number")
     try:
         number = phonenumbers.parse(value, default_region)
     except phonenumbers.NumberParseException as exc:
@@ -32,9 +35,8 @@ def normalise_phone(value: str, default_region: str = "ID") -> str:
 
 
 def normalise_handle(value: str) -> str:
-    value = value.strip()
-    network, _, handle = value.partition(":")
-    value = f"{network.lower()}:{handle.lstrip('@')}"
+    network, _, handle = value.strip().partition(":")
+    value = f"{network.strip().lower()}:{handle.strip().lstrip('@')}"
     if not _HANDLE.match(value):
         raise InvalidIdentity("a handle is network:name, e.g. telegram:budi")
     return value

@@ -3,12 +3,14 @@ by ticket visibility in ``tickets.selectors``."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from tanggap.accounts.permissions import can
 from tanggap.core.errors import NotFound
+from tanggap.customers.identities import InvalidIdentity, normalise_phone
 from tanggap.customers.models import Customer
 
 
@@ -31,7 +33,10 @@ def customer_list(*, user: Any, query: str = "") -> QuerySet[Customer]:
     qs = Customer.objects.filter(merged_into__isnull=True).select_related("organisation")
     query = query.strip()
     if query:
-        qs = qs.filter(
-            Q(name__icontains=query) | Q(identities__value__icontains=query.lower())
-        ).distinct()
+        condition = Q(name__icontains=query) | Q(identities__value__icontains=query.lower())
+        if any(ch.isdigit() for ch in query):
+            # "0812-3456-7890" finds the stored "+6281234567890".
+            with contextlib.suppress(InvalidIdentity):
+                condition |= Q(identities__kind="phone", identities__value=normalise_phone(query))
+        qs = qs.filter(condition).distinct()
     return qs.prefetch_related("identities").order_by("name", "id")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import ForeignKey
+from django.db.models import ForeignKey, ForeignObjectRel
 
 from tanggap.accounts.permissions import require
 from tanggap.core import events
 from tanggap.core.audit import audit_record
-from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput
+from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput, NotFound
 from tanggap.customers.identities import InvalidIdentity, normalise
 from tanggap.customers.models import Customer, Identity, Organisation
 
@@ -23,6 +23,7 @@ def _normalised(kind: str, value: str) -> str:
 
 
 def _survivor(customer: Customer) -> Customer:
+    """The customer a merged customer now lives in (itself when never merged)."""
     seen = set()
     while customer.merged_into_id and customer.pk not in seen:
         seen.add(customer.pk)
@@ -39,12 +40,15 @@ def customer_find_or_create(*, kind: str, value: str, name: str = "") -> tuple[C
         return _survivor(existing.customer), False
     try:
         with transaction.atomic():
-            customer = Customer.objects.create(name=name.strip()[:200])
+            customer = Customer.objects.create(name=" ".join(name.split())[:200])
             Identity.objects.create(customer=customer, kind=kind, value=value, is_primary=True)
             audit_record(actor=None, action="customer.created", target=customer, data={"via": kind})
             return customer, True
     except IntegrityError:
-        identity = Identity.objects.select_related("customer").get(kind=kind, value=value)
+        # Another worker created this identity between our check and our insert: theirs wins.
+        identity = Identity.objects.select_related("customer").filter(kind=kind, value=value).first()
+        if identity is None:
+            raise
         return _survivor(identity.customer), False
 
 
@@ -78,7 +82,7 @@ def customer_update(
     name: str | None = None,
     notes: str | None = None,
     language: str | None = None,
-    organisation: Organisation | None | bool = False,
+    organisation: Organisation | bool | None = False,
 ) -> Customer:
     require(actor, "customer.update")
     changed: dict[str, Any] = {}
@@ -97,21 +101,52 @@ def customer_update(
     return customer
 
 
+def _identity_taken(owner_id: int) -> ApplicationError:
+    return ApplicationError(
+        ErrorCode.CONFLICT,
+        "this identity belongs to another customer; merge them instead",
+        customer_id=owner_id,
+    )
+
+
 @transaction.atomic
 def identity_add(*, actor: Any, customer: Customer, kind: str, value: str, primary: bool = False) -> Identity:
     require(actor, "customer.update")
+    if customer.merged_into_id:
+        raise ApplicationError(
+            ErrorCode.CONFLICT, "this customer was merged into another", customer_id=customer.merged_into_id
+        )
     value = _normalised(kind, value)
     owner = Identity.objects.filter(kind=kind, value=value).select_related("customer").first()
     if owner is not None:
         if owner.customer_id == customer.pk:
             return owner
-        raise ApplicationError(
-            ErrorCode.CONFLICT, "this identity belongs to another customer; merge them instead",
-            customer_id=owner.customer_id,
-        )
-    identity = Identity.objects.create(customer=customer, kind=kind, value=value, is_primary=primary)
+        raise _identity_taken(owner.customer_id)
+    if primary:
+        # One primary identity per kind: the new one replaces the old as the address we write to.
+        Identity.objects.filter(customer=customer, kind=kind, is_primary=True).update(is_primary=False)
+    try:
+        with transaction.atomic():
+            identity = Identity.objects.create(customer=customer, kind=kind, value=value, is_primary=primary)
+    except IntegrityError:
+        winner = Identity.objects.filter(kind=kind, value=value).first()
+        if winner is None:
+            raise
+        if winner.customer_id == customer.pk:
+            return winner
+        raise _identity_taken(winner.customer_id) from None
     audit_record(actor=actor, action="customer.identity_added", target=customer, data={"kind": kind})
     return identity
+
+
+def _fields_pointing_at_customers() -> list[ForeignKey]:
+    """Every foreign key to Customer in any installed app, including hidden ones (``related_name="+"``),
+    which ``_meta.related_objects`` leaves out."""
+    fields: list[ForeignKey] = []
+    for relation in Customer._meta.get_fields(include_hidden=True):
+        if isinstance(relation, ForeignObjectRel) and isinstance(relation.field, ForeignKey):
+            fields.append(relation.field)
+    return fields
 
 
 @transaction.atomic
@@ -121,25 +156,55 @@ def customer_merge(*, actor: Any, source: Customer, target: Customer) -> Custome
     require(actor, "customer.merge")
     if source.pk == target.pk:
         raise InvalidInput("a customer cannot be merged into itself")
-    source = Customer.objects.select_for_update().get(pk=source.pk)
-    target = Customer.objects.select_for_update().get(pk=target.pk)
+    # Lock both rows in a fixed order (by id) so two merges of the same pair cannot deadlock.
+    locked = {
+        c.pk: c
+        for c in Customer.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")
+    }
+    if source.pk not in locked or target.pk not in locked:
+        raise NotFound(object="customer")
+    source, target = locked[source.pk], locked[target.pk]
     if source.merged_into_id or target.merged_into_id:
         raise ApplicationError(ErrorCode.CONFLICT, "one of these customers was already merged")
     Identity.objects.filter(customer=source).update(customer=target, is_primary=False)
     # Move every relation that points at the customer, whichever context owns it, without this
-    # context having to know the others.
-    for relation in Customer._meta.related_objects:
-        field = relation.field
-        if not isinstance(field, ForeignKey) or relation.related_model is Customer:
-            continue
-        relation.related_model._default_manager.filter(**{field.name: source}).update(**{field.name: target})
+    # context having to know the others. (Other customers merged into the source earlier now point
+    # straight at the survivor: pointers never chain.)
+    moved: dict[str, int] = {}
+    for field in _fields_pointing_at_customers():
+        manager = field.model._default_manager
+        if field.unique and manager.filter(**{field.name: target}).exists():
+            continue  # one-to-one and the survivor has its own: the source's stays with the pointer
+        count = manager.filter(**{field.name: source}).update(**{field.name: target})
+        if count and field.model is not Identity:
+            moved[f"{field.model._meta.label_lower}.{field.name}"] = count
     if not target.organisation_id and source.organisation_id:
         target.organisation_id = source.organisation_id
+    if not target.name and source.name:
+        target.name = source.name
+    if not target.language and source.language:
+        target.language = source.language
     if source.notes:
         target.notes = f"{target.notes}\n\n{source.notes}".strip()
     target.save()
     source.merged_into = target
     source.save(update_fields=["merged_into", "updated_at"])
-    audit_record(actor=actor, action="customer.merged", target=target, data={"source_id": source.pk})
-    events.publish(events.CUSTOMER_MERGED, {"source_id": source.pk, "target_id": target.pk, "actor_id": actor.pk})
+    audit_record(
+        actor=actor, action="customer.merged", target=target, data={"source_id": source.pk, "moved": moved}
+    )
+    events.publish(
+        events.CUSTOMER_MERGED, {"source_id": source.pk, "target_id": target.pk, "actor_id": actor.pk}
+    )
     return target
+
+
+@transaction.atomic
+def organisation_create(*, actor: Any, name: str, domain: str = "", notes: str = "") -> Organisation:
+    """A company our customers belong to; ``domain`` links new e-mail senders to it later."""
+    require(actor, "customer.update")
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise InvalidInput(field="name")
+    organisation = Organisation.objects.create(name=name, domain=domain.strip().lower()[:200], notes=notes)
+    audit_record(actor=actor, action="organisation.created", target=organisation)
+    return organisation

@@ -1,28 +1,135 @@
-"""Full-text search over ticket subjects and messages (one selector for SQLite FTS5 and PostgreSQL)."""
+"""Full-text search over ticket subjects and messages: one selector over SQLite FTS5 and PostgreSQL.
+
+Each subject and message has a ``SearchEntry`` row whose ``stems`` hold both languages' stems
+(``core.text.search_text``). SQLite indexes them with an FTS5 external-content table, PostgreSQL
+with a GIN index on ``to_tsvector('simple', stems)`` (migration ``0002_search_index``). A query
+matches an entry when every query word matches one of its stem alternatives
+(``core.text.query_terms``).
+
+Order and cost. Results are tickets ordered by their newest matching entry (subject or message),
+newest first: entry ids grow with time, so this is "most recent matching activity first", and it
+is the one order both engines can produce without collecting every match. A relevance rank would
+have to score every match of a common word ("pesanan" is in a third of all messages: a million
+rows at 3,000,000 messages) before returning the first page, which no index makes fast.
+
+So the search walks the matches newest-first in growing chunks (FTS5 reads its doclists in rowid
+order; PostgreSQL reads the primary key backwards, or the GIN index for rare words, whichever its
+planner costs lower for ``ORDER BY id DESC LIMIT n``), keeps the tickets the user may see that are
+not merged, and stops as soon as it has ``offset + limit`` of them. A common word is answered from
+the newest few hundred entries; a rare word reads its few matches from the index. The trade-off:
+after ``MAX_SCANNED`` matching entries the walk stops, so a user who may see only a small share of
+the tickets can miss old matches of a very common word. Narrowing the query finds them.
+
+User input never reaches either query language unescaped: query words are runs of letters and
+digits (``core.text``), and each one is still quoted (FTS5 ``"..."``, tsquery ``'...'``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from django.db import connection
+from django.db.models import Q
+
+from tanggap.accounts.permissions import can
 from tanggap.core.text import query_terms
-from tanggap.tickets.models import SearchEntry, Ticket
-from tanggap.tickets.selectors import ticket_visible_qs
+from tanggap.tickets.models import Ticket
+from tanggap.tickets.selectors import ticket_visibility_q
+
+FIRST_CHUNK = 100
+CHUNK_GROWTH = 4
+MAX_CHUNK = 10_000
+MAX_SCANNED = 10_000
+MAX_LIMIT = 100
+MAX_OFFSET = 1_000
+
+
+def _fts5_query(terms: Sequence[Sequence[str]]) -> str:
+    """FTS5 MATCH text: every term, any of its alternatives; each alternative a quoted string, so
+    operators (AND, OR, NOT, NEAR), column filters, ``*`` and ``^`` in the input stay words."""
+
+    def quote(word: str) -> str:
+        return '"' + word.replace('"', '""') + '"'
+
+    return " AND ".join("(" + " OR ".join(quote(alt) for alt in alts) + ")" for alts in terms)
+
+
+def _tsquery(terms: Sequence[Sequence[str]]) -> str:
+    """``to_tsquery('simple', ...)`` text built from quoted lexemes, parsed by the same parser as the
+    indexed ``to_tsvector('simple', stems)``, so a lexeme matches exactly what it matched there."""
+
+    def quote(word: str) -> str:
+        return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+    return " & ".join("(" + " | ".join(quote(alt) for alt in alts) + ")" for alts in terms)
+
+
+def _matching_entries(terms: Sequence[Sequence[str]], below: int | None, count: int) -> list[tuple[int, int]]:
+    """(entry id, ticket id) of the ``count`` newest entries matching ``terms`` with id < ``below``."""
+    bound = below if below is not None else 2**63 - 1
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT id, ticket_id FROM tickets_searchentry"
+                " WHERE to_tsvector('simple'::regconfig, stems) @@ to_tsquery('simple'::regconfig, %s)"
+                " AND id < %s ORDER BY id DESC LIMIT %s",
+                [_tsquery(terms), bound, count],
+            )
+        else:
+            # The sub-select lets FTS5 walk its doclists backwards and stop at ``count``; the join
+            # to the entry is then one primary-key lookup per match.
+            cursor.execute(
+                "SELECT e.id, e.ticket_id FROM tickets_searchentry e WHERE e.id IN ("
+                " SELECT rowid FROM tickets_searchentry_fts WHERE tickets_searchentry_fts MATCH %s"
+                "  AND rowid < %s"
+                "  ORDER BY rowid DESC LIMIT %s)"
+                " ORDER BY e.id DESC",
+                [_fts5_query(terms), bound, count],
+            )
+        return [(int(entry_id), int(ticket_id)) for entry_id, ticket_id in cursor.fetchall()]
+
+
+def _visible(condition: Q | None, ticket_ids: set[int]) -> set[int]:
+    """Which of ``ticket_ids`` pass the visibility ``condition`` and are not merged into another ticket."""
+    qs = Ticket.objects.filter(pk__in=ticket_ids, merged_into__isnull=True)
+    if condition is not None:
+        qs = qs.filter(condition)
+    return set(qs.values_list("pk", flat=True))
 
 
 def ticket_search(*, user: Any, query: str, limit: int = 25, offset: int = 0) -> list[Ticket]:
     """Tickets the user may see whose subject or a message matches every word of ``query``
-    (stemmed, Indonesian and English), most recently updated first."""
-    terms = query_terms(query)
-    if not terms:
+    (stemmed, Indonesian and English), the one with the newest matching entry first."""
+    terms = query_terms(query or "")
+    limit = max(0, min(int(limit), MAX_LIMIT))
+    offset = max(0, min(int(offset), MAX_OFFSET))
+    if not terms or limit == 0 or not can(user, "ticket.view"):
         return []
-    entries = SearchEntry.objects.all()
-    for alternatives in terms:
-        from django.db.models import Q
-
-        cond = Q()
-        for alt in alternatives:
-            cond |= Q(stems__contains=alt)
-        entries = entries.filter(cond)
-    ids = entries.values("ticket_id")
-    qs = ticket_visible_qs(user).filter(pk__in=ids).select_related("customer", "team", "assignee")
-    return list(qs.order_by("-updated_at", "-id")[offset : offset + limit])
+    condition = ticket_visibility_q(user)
+    wanted = offset + limit
+    found: list[int] = []
+    seen: set[int] = set()
+    below: int | None = None
+    chunk = max(FIRST_CHUNK, 4 * wanted)
+    scanned = 0
+    while len(found) < wanted and scanned < MAX_SCANNED:
+        size = min(chunk, MAX_CHUNK, MAX_SCANNED - scanned)
+        rows = _matching_entries(terms, below, size)
+        scanned += len(rows)
+        fresh = {ticket_id for _, ticket_id in rows if ticket_id not in seen}
+        visible = _visible(condition, fresh) if fresh else set()
+        for _, ticket_id in rows:
+            if ticket_id in fresh and ticket_id not in seen:
+                seen.add(ticket_id)
+                if ticket_id in visible:
+                    found.append(ticket_id)
+        if len(rows) < size:
+            break
+        below = rows[-1][0]
+        chunk *= CHUNK_GROWTH
+    page = found[offset:wanted]
+    if not page:
+        return []
+    tickets = Ticket.objects.select_related("customer", "team", "assignee").in_bulk(page)
+    return [tickets[pk] for pk in page if pk in tickets]

@@ -6,6 +6,7 @@ and publishes its events after commit.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,13 +14,14 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from tanggap.accounts.models import Team, User
 from tanggap.accounts.permissions import require
 from tanggap.core import events
 from tanggap.core.audit import audit_record
 from tanggap.core.blobs import BlobStore, default_store
-from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput
+from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput, NotFound
 from tanggap.core.html import sanitise, text_from_html
 from tanggap.core.text import guess_language, search_text
 from tanggap.customers.models import Customer
@@ -49,6 +51,8 @@ from tanggap.tickets.models import (
 
 UNSET: Any = object()
 MAX_TAGS = 30
+MAX_IDEMPOTENCY_KEY = 255  # Message.idempotency_key's column width
+BULK_ACTIONS = frozenset({"assign", "close", "status"})
 
 
 # ---------------------------------------------------------------- helpers
@@ -66,12 +70,41 @@ def _check_body(text: str, html: str) -> tuple[str, str]:
         raise ApplicationError(ErrorCode.TOO_LARGE, field="text", limit=MAX_TEXT)
     safe_html = sanitise(html) if html else ""
     if not text.strip() and safe_html:
-        text = text_from_html(safe_html)
+        # Bounded like typed text: markup-light HTML can render to more text than the limit.
+        text = text_from_html(safe_html)[:MAX_TEXT]
     return text, safe_html
 
 
+def _check_attachments(attachments: Sequence[InboundAttachment]) -> None:
+    """Refuse before anything is written (blobs land on disk outside the transaction)."""
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise ApplicationError(ErrorCode.TOO_LARGE, field="attachments", limit=MAX_ATTACHMENTS)
+    for item in attachments:
+        if len(item.data) > MAX_ATTACHMENT:
+            raise ApplicationError(ErrorCode.TOO_LARGE, field="attachments", limit=MAX_ATTACHMENT)
+
+
+def _idempotency_key(key: str | None) -> str | None:
+    """Keys longer than the column (e-mail Message-IDs may reach 998 characters) are stored as their
+    hash, so the same long key still maps to the same row."""
+    if not key:
+        return None
+    if len(key) <= MAX_IDEMPOTENCY_KEY:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _locked(ticket: Ticket) -> Ticket:
-    return Ticket.objects.select_for_update().select_related("customer", "team", "assignee").get(pk=ticket.pk)
+    """The ticket re-read under a row lock: every counter and field written from it is current."""
+    found = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("customer", "team", "assignee")
+        .filter(pk=ticket.pk)
+        .first()
+    )
+    if found is None:
+        raise NotFound(object="ticket")
+    return found
 
 
 def _append(
@@ -112,7 +145,9 @@ def _append(
 
 
 def _event(ticket: Ticket, code: str, actor: Any, at: datetime, **data: Any) -> Message:
-    return _append(ticket=ticket, kind=MessageKind.EVENT, at=at, author=actor, event_code=code, event_data=data)
+    return _append(
+        ticket=ticket, kind=MessageKind.EVENT, at=at, author=actor, event_code=code, event_data=data
+    )
 
 
 def _index_subject(ticket: Ticket) -> None:
@@ -124,12 +159,11 @@ def _index_subject(ticket: Ticket) -> None:
 def _store_attachments(
     message: Message, attachments: Sequence[InboundAttachment], store: BlobStore | None = None
 ) -> None:
-    if len(attachments) > MAX_ATTACHMENTS:
-        raise ApplicationError(ErrorCode.TOO_LARGE, field="attachments", limit=MAX_ATTACHMENTS)
+    _check_attachments(attachments)
+    if not attachments:
+        return
     store = store or default_store()
     for item in attachments:
-        if len(item.data) > MAX_ATTACHMENT:
-            raise ApplicationError(ErrorCode.TOO_LARGE, field="attachments", limit=MAX_ATTACHMENT)
         sha256 = store.put(item.data)
         Attachment.objects.create(
             message=message,
@@ -141,8 +175,15 @@ def _store_attachments(
         )
 
 
+def normalise_tag(name: str) -> str:
+    """A tag as stored: a lower-case unicode slug ("VIP Customer" -> "vip-customer")."""
+    return slugify(name or "", allow_unicode=True)[:64].strip("-_")
+
+
 def _set_tags(ticket: Ticket, names: Iterable[str]) -> list[str]:
-    clean = sorted({n.strip().lower().replace(" ", "-")[:64] for n in names if n and n.strip()})
+    if isinstance(names, str):
+        names = [names]
+    clean = sorted({tag for tag in (normalise_tag(n) for n in names) if tag})
     if len(clean) > MAX_TAGS:
         raise InvalidInput(field="tags", limit=MAX_TAGS)
     tags = []
@@ -153,13 +194,33 @@ def _set_tags(ticket: Ticket, names: Iterable[str]) -> list[str]:
     return clean
 
 
+def _in_team(user: User, team: Team | None) -> bool:
+    return team is None or user.is_admin or user.teams.filter(pk=team.pk).exists()
+
+
 def _check_assignee(assignee: User | None, team: Team | None) -> None:
     if assignee is None:
         return
     if not assignee.is_active:
         raise InvalidInput("the agent is not active", field="assignee")
-    if team is not None and not assignee.is_admin and not assignee.teams.filter(pk=team.pk).exists():
+    if not _in_team(assignee, team):
         raise InvalidInput("the agent is not a member of the ticket's team", field="assignee")
+
+
+def _announce_assignment(ticket: Ticket, actor: Any, reason: str = "") -> None:
+    data: dict[str, Any] = {"assignee_id": ticket.assignee_id, "team_id": ticket.team_id}
+    if reason:
+        data["reason"] = reason
+    audit_record(actor=actor, action="ticket.assigned", target=ticket, data=data)
+    events.publish(
+        events.TICKET_ASSIGNED,
+        {
+            "ticket_id": ticket.pk,
+            "assignee_id": ticket.assignee_id,
+            "team_id": ticket.team_id,
+            "actor_id": getattr(actor, "pk", None),
+        },
+    )
 
 
 def _new_ticket(
@@ -172,13 +233,15 @@ def _new_ticket(
     team: Team | None = None,
     priority: int = Priority.NORMAL,
     follow_up_of: Ticket | None = None,
+    assignee: User | None = None,
 ) -> Ticket:
     ticket = Ticket.objects.create(
         subject=subject,
         channel=channel,
         customer=customer,
-        language=language,
+        language=language[:8],
         team=team,
+        assignee=assignee,
         priority=priority,
         follow_up_of=follow_up_of,
         created_at=at,
@@ -188,14 +251,20 @@ def _new_ticket(
     return ticket
 
 
-def _transition(ticket: Ticket, target: str, actor: Any, at: datetime, reason: str = "") -> bool:
-    """Change the status through the workflow table. Returns whether it changed."""
+def _transition(
+    ticket: Ticket, target: str, actor: Any, at: datetime, reason: str = "", *, force: bool = False
+) -> bool:
+    """Change the status through the workflow table. Returns whether it changed.
+
+    ``force`` is for merging only: the source is closed whatever its status, but the change is still
+    recorded, audited and published like any other so clocks and subscribers see it.
+    """
+    if target not in Status.values:
+        raise InvalidInput(field="status")
     if ticket.status == target:
         return False
-    if not workflow.can_transition(ticket.status, target):
-        raise ApplicationError(
-            ErrorCode.INVALID_TRANSITION, current=ticket.status, target=target
-        )
+    if not force and not workflow.can_transition(ticket.status, target):
+        raise ApplicationError(ErrorCode.INVALID_TRANSITION, current=ticket.status, target=target)
     previous = ticket.status
     ticket.status = target
     if target == Status.SOLVED:
@@ -204,11 +273,22 @@ def _transition(ticket: Ticket, target: str, actor: Any, at: datetime, reason: s
         ticket.closed_at = at
     elif previous == Status.SOLVED:
         ticket.solved_at = None
+    ticket.updated_at = max(ticket.updated_at, at)
     _event(ticket, "status_changed", actor, at, previous=previous, status=target, reason=reason)
-    audit_record(actor=actor, action="ticket.status_changed", target=ticket, data={"from": previous, "to": target})
+    audit_record(
+        actor=actor,
+        action="ticket.status_changed",
+        target=ticket,
+        data={"from": previous, "to": target, **({"reason": reason} if reason else {})},
+    )
     events.publish(
         events.TICKET_STATUS_CHANGED,
-        {"ticket_id": ticket.pk, "previous": previous, "status": target, "actor_id": getattr(actor, "pk", None)},
+        {
+            "ticket_id": ticket.pk,
+            "previous": previous,
+            "status": target,
+            "actor_id": getattr(actor, "pk", None),
+        },
     )
     return True
 
@@ -231,47 +311,74 @@ def message_receive(*, inbound: InboundMessage, store: BlobStore | None = None) 
     the channel named (a closed ticket gets a follow-up) or opens a new one, appends the message and
     reopens a ticket that was waiting. Receiving the same ``idempotency_key`` twice stores it once.
     """
-    key = inbound.idempotency_key
+    key = _idempotency_key(inbound.idempotency_key)
     if key:
-        existing = Message.objects.select_related("ticket").filter(idempotency_key=key).first()
+        existing = _already_received(key)
         if existing is not None:
-            return ReceiveResult(existing.ticket, existing, ticket_created=False, duplicate=True)
+            return existing
     try:
         with transaction.atomic():
-            return _receive(inbound, store)
+            return _receive(inbound, key, store)
     except IntegrityError:
         # Another worker stored the same message between our check and our insert.
         if key:
-            existing = Message.objects.select_related("ticket").filter(idempotency_key=key).first()
+            existing = _already_received(key)
             if existing is not None:
-                return ReceiveResult(existing.ticket, existing, ticket_created=False, duplicate=True)
+                return existing
         raise
 
 
-def _receive(inbound: InboundMessage, store: BlobStore | None) -> ReceiveResult:
+def _already_received(key: str) -> ReceiveResult | None:
+    existing = Message.objects.select_related("ticket").filter(idempotency_key=key).first()
+    if existing is None:
+        return None
+    return ReceiveResult(existing.ticket, existing, ticket_created=False, duplicate=True)
+
+
+def _thread_target(ticket_id: int) -> Ticket | None:
+    """The locked ticket a message for ``ticket_id`` belongs to: merged tickets forward to the
+    ticket they were merged into."""
+    try:
+        ticket = Ticket.objects.select_for_update().filter(pk=int(ticket_id)).first()
+    except (TypeError, ValueError, OverflowError):
+        return None
+    seen: set[int] = set()
+    while ticket is not None and ticket.merged_into_id and ticket.pk not in seen:
+        seen.add(ticket.pk)
+        ticket = Ticket.objects.select_for_update().filter(pk=ticket.merged_into_id).first()
+    return ticket
+
+
+def _receive(inbound: InboundMessage, key: str | None, store: BlobStore | None) -> ReceiveResult:
     if inbound.channel not in Channel.values:
         raise InvalidInput(field="channel")
     text, html = _check_body(inbound.text or "", inbound.html or "")
     if not text.strip() and not inbound.attachments:
         raise InvalidInput("the message is empty", field="text")
-    at = inbound.received_at or timezone.now()
+    _check_attachments(inbound.attachments)
+    now = timezone.now()
+    # The channel's date is the sender's claim: a date in the future would pin the ticket to the
+    # top of every queue, so it is capped at the time we received it.
+    at = min(inbound.received_at, now) if inbound.received_at else now
     customer, _ = customer_find_or_create(
         kind=inbound.sender.kind, value=inbound.sender.value, name=inbound.sender.name
     )
-    language = inbound.language or guess_language(f"{inbound.subject}\n{text}")
+    language = (inbound.language or guess_language(f"{inbound.subject}\n{text}"))[:8]
 
     ticket: Ticket | None = None
     follow_up_of = None
     if inbound.ticket_id is not None:
-        ticket = Ticket.objects.select_for_update().filter(pk=inbound.ticket_id).first()
-        seen: set[int] = set()
-        while ticket is not None and ticket.merged_into_id and ticket.pk not in seen:
-            seen.add(ticket.pk)
-            ticket = Ticket.objects.select_for_update().filter(pk=ticket.merged_into_id).first()
+        ticket = _thread_target(inbound.ticket_id)
         if ticket is not None and ticket.status == Status.CLOSED:
             follow_up_of, ticket = ticket, None
     created = ticket is None
     if ticket is None:
+        assignee = None
+        if follow_up_of is not None and follow_up_of.assignee_id:
+            # The same agent keeps the relationship where they still can.
+            previous = User.objects.filter(pk=follow_up_of.assignee_id, is_active=True).first()
+            if previous is not None and _in_team(previous, follow_up_of.team):
+                assignee = previous
         ticket = _new_ticket(
             customer=customer,
             subject=_clean_subject(inbound.subject, text),
@@ -280,6 +387,7 @@ def _receive(inbound: InboundMessage, store: BlobStore | None) -> ReceiveResult:
             language=language,
             team=follow_up_of.team if follow_up_of else None,
             follow_up_of=follow_up_of,
+            assignee=assignee,
         )
         if follow_up_of is not None:
             _event(ticket, "follow_up_created", None, at, follow_up_of=follow_up_of.pk)
@@ -292,7 +400,7 @@ def _receive(inbound: InboundMessage, store: BlobStore | None) -> ReceiveResult:
         text=text,
         html=html,
         channel=inbound.channel,
-        idempotency_key=inbound.idempotency_key,
+        idempotency_key=key,
         external_id=inbound.external_id,
     )
     _store_attachments(message, inbound.attachments, store)
@@ -300,11 +408,19 @@ def _receive(inbound: InboundMessage, store: BlobStore | None) -> ReceiveResult:
         target = workflow.status_after_customer_message(ticket.status)
         if target != ticket.status:
             _transition(ticket, target, None, at, reason="customer_replied")
-    ticket.last_customer_message_at = at
-    ticket.updated_at = max(ticket.updated_at, at)
+    if ticket.last_customer_message_at is None or at > ticket.last_customer_message_at:
+        ticket.last_customer_message_at = at
+    ticket.updated_at = max(ticket.updated_at, now if not created else at)
     if not ticket.language and language:
         ticket.language = language
     ticket.save()
+    if created:
+        audit_record(
+            actor=None,
+            action="ticket.created",
+            target=ticket,
+            data={"channel": inbound.channel, **({"follow_up_of": follow_up_of.pk} if follow_up_of else {})},
+        )
     audit_record(actor=None, action="message.received", target=ticket, data={"message_id": message.pk})
     if created:
         events.publish(events.TICKET_CREATED, {"ticket_id": ticket.pk, "actor_id": None})
@@ -313,6 +429,14 @@ def _receive(inbound: InboundMessage, store: BlobStore | None) -> ReceiveResult:
 
 
 # ---------------------------------------------------------------- agent actions
+
+
+def _customer_survivor(customer: Customer) -> Customer:
+    seen: set[int] = set()
+    while customer.merged_into_id and customer.pk not in seen:
+        seen.add(customer.pk)
+        customer = Customer.objects.get(pk=customer.merged_into_id)
+    return customer
 
 
 @transaction.atomic
@@ -334,15 +458,17 @@ def ticket_create(
     """An agent opens a ticket: for a customer who called or wrote elsewhere (the first message is
     the customer's, recorded by the agent) or, with ``as_reply``, an outbound conversation."""
     require(actor, "ticket.create")
+    if assignee is not None and assignee.pk != actor.pk:
+        require(actor, "ticket.assign")
     if channel not in Channel.values:
         raise InvalidInput(field="channel")
     if priority not in Priority.values:
         raise InvalidInput(field="priority")
-    if customer.merged_into_id:
-        customer = Customer.objects.get(pk=customer.merged_into_id)
+    customer = _customer_survivor(customer)
     text, html = _check_body(text, html)
     if not text.strip():
         raise InvalidInput("the message is empty", field="text")
+    _check_attachments(attachments)
     _check_assignee(assignee, team)
     at = timezone.now()
     ticket = _new_ticket(
@@ -356,13 +482,24 @@ def ticket_create(
     )
     if as_reply:
         message = _append(
-            ticket=ticket, kind=MessageKind.REPLY, at=at, author=actor, text=text, html=html,
-            channel=channel, delivery_status=DeliveryStatus.QUEUED,
+            ticket=ticket,
+            kind=MessageKind.REPLY,
+            at=at,
+            author=actor,
+            text=text,
+            html=html,
+            channel=channel,
+            delivery_status=DeliveryStatus.QUEUED,
         )
         ticket.last_agent_reply_at = at
     else:
         message = _append(
-            ticket=ticket, kind=MessageKind.CUSTOMER, at=at, customer=customer, text=text, html=html,
+            ticket=ticket,
+            kind=MessageKind.CUSTOMER,
+            at=at,
+            customer=customer,
+            text=text,
+            html=html,
             channel=channel,
         )
         ticket.last_customer_message_at = at
@@ -376,8 +513,12 @@ def ticket_create(
     ticket.save()
     audit_record(actor=actor, action="ticket.created", target=ticket, data={"channel": channel})
     events.publish(events.TICKET_CREATED, {"ticket_id": ticket.pk, "actor_id": actor.pk})
+    if assignee is not None:
+        _announce_assignment(ticket, actor)
     if as_reply:
-        events.publish(events.REPLY_SENT, {"ticket_id": ticket.pk, "message_id": message.pk, "actor_id": actor.pk})
+        events.publish(
+            events.REPLY_SENT, {"ticket_id": ticket.pk, "message_id": message.pk, "actor_id": actor.pk}
+        )
     return ticket
 
 
@@ -394,24 +535,35 @@ def reply_send(
     """An agent answers the customer. The reply is queued for the ticket's channel (the channel's
     outbound adapter delivers it and records the delivery status on the timeline)."""
     require(actor, "ticket.reply")
-    ticket = _locked(ticket)
-    if ticket.status == Status.CLOSED:
-        raise ApplicationError(ErrorCode.INVALID_TRANSITION, "a closed ticket cannot be answered")
+    if status_after is not None and status_after not in Status.values:
+        raise InvalidInput(field="status")
     text, html = _check_body(text, html)
     if not text.strip():
         raise InvalidInput("the reply is empty", field="text")
+    _check_attachments(attachments)
+    ticket = _locked(ticket)
+    if ticket.status == Status.CLOSED:
+        raise ApplicationError(ErrorCode.INVALID_TRANSITION, "a closed ticket cannot be answered")
     at = timezone.now()
     message = _append(
-        ticket=ticket, kind=MessageKind.REPLY, at=at, author=actor, text=text, html=html,
-        channel=ticket.channel, delivery_status=DeliveryStatus.QUEUED,
+        ticket=ticket,
+        kind=MessageKind.REPLY,
+        at=at,
+        author=actor,
+        text=text,
+        html=html,
+        channel=ticket.channel,
+        delivery_status=DeliveryStatus.QUEUED,
     )
     _store_attachments(message, attachments)
     if ticket.first_response_at is None:
         ticket.first_response_at = at
     ticket.last_agent_reply_at = at
     ticket.updated_at = at
+    auto_assigned = False
     if ticket.assignee_id is None and actor.is_active:
         ticket.assignee = actor
+        auto_assigned = True
         _event(ticket, "assigned", actor, at, assignee_id=actor.pk, assignee=actor.label, reason="replied")
     target = status_after or (Status.PENDING if ticket.status in (Status.NEW, Status.OPEN) else ticket.status)
     if target == Status.NEW:
@@ -419,7 +571,11 @@ def reply_send(
     _transition(ticket, target, actor, at)
     ticket.save()
     audit_record(actor=actor, action="reply.sent", target=ticket, data={"message_id": message.pk})
-    events.publish(events.REPLY_SENT, {"ticket_id": ticket.pk, "message_id": message.pk, "actor_id": actor.pk})
+    events.publish(
+        events.REPLY_SENT, {"ticket_id": ticket.pk, "message_id": message.pk, "actor_id": actor.pk}
+    )
+    if auto_assigned:
+        _announce_assignment(ticket, actor, reason="replied")
     return message
 
 
@@ -436,29 +592,45 @@ def note_add(*, actor: User, ticket: Ticket, text: str) -> Message:
     ticket.updated_at = at
     ticket.save()
     audit_record(actor=actor, action="note.added", target=ticket, data={"message_id": message.pk})
-    events.publish(events.NOTE_ADDED, {"ticket_id": ticket.pk, "message_id": message.pk, "actor_id": actor.pk})
+    events.publish(
+        events.NOTE_ADDED, {"ticket_id": ticket.pk, "message_id": message.pk, "actor_id": actor.pk}
+    )
     return message
 
 
 @transaction.atomic
 def ticket_assign(*, actor: User, ticket: Ticket, assignee: User | None, team: Team | None = UNSET) -> Ticket:
-    """Give the ticket to an agent (or nobody), and optionally move it to another team."""
-    if assignee is None or assignee.pk != actor.pk or team is not UNSET:
+    """Give the ticket to an agent (or nobody), and optionally move it to another team.
+
+    Anyone who may work a ticket may take an unassigned one for themselves; giving it to someone
+    else, taking it from someone, unassigning or moving team needs ``ticket.assign``.
+    """
+    taking = assignee is not None and assignee.pk == actor.pk and team is UNSET
+    if not taking:
         require(actor, "ticket.assign")
     ticket = _locked(ticket)
+    if taking and ticket.assignee_id not in (None, actor.pk):
+        require(actor, "ticket.assign")
     at = timezone.now()
     new_team = ticket.team if team is UNSET else team
-    if new_team is not None and assignee is not None and ticket.assignee_id == assignee.pk and team is not UNSET:
+    moving_with_assignee = team is not UNSET and assignee is not None and ticket.assignee_id == assignee.pk
+    if moving_with_assignee and assignee is not None and not _in_team(assignee, new_team):
         # Moving team keeps the assignee only when they belong to the new team.
-        if not assignee.is_admin and not assignee.teams.filter(pk=new_team.pk).exists():
-            assignee = None
+        assignee = None
     _check_assignee(assignee, new_team)
     changed = False
     if team is not UNSET and ticket.team_id != (team.pk if team else None):
         previous = ticket.team.name if ticket.team else ""
         ticket.team = team
-        _event(ticket, "team_changed", actor, at, team_id=team.pk if team else None,
-               team=team.name if team else "", previous=previous)
+        _event(
+            ticket,
+            "team_changed",
+            actor,
+            at,
+            team_id=team.pk if team else None,
+            team=team.name if team else "",
+            previous=previous,
+        )
         changed = True
     if ticket.assignee_id != (assignee.pk if assignee else None):
         ticket.assignee = assignee
@@ -470,14 +642,7 @@ def ticket_assign(*, actor: User, ticket: Ticket, assignee: User | None, team: T
     if changed:
         ticket.updated_at = at
         ticket.save()
-        audit_record(
-            actor=actor, action="ticket.assigned", target=ticket,
-            data={"assignee_id": ticket.assignee_id, "team_id": ticket.team_id},
-        )
-        events.publish(
-            events.TICKET_ASSIGNED,
-            {"ticket_id": ticket.pk, "assignee_id": ticket.assignee_id, "team_id": ticket.team_id, "actor_id": actor.pk},
-        )
+        _announce_assignment(ticket, actor)
     return ticket
 
 
@@ -496,30 +661,39 @@ def ticket_update(
     ticket = _locked(ticket)
     at = timezone.now()
     changed: dict[str, Any] = {}
+    if priority is not None and priority not in Priority.values:
+        raise InvalidInput(field="priority")
     if subject is not None:
         clean = _clean_subject(subject, ticket.subject)
         if clean != ticket.subject:
+            _event(ticket, "subject_changed", actor, at, previous=ticket.subject, subject=clean)
             ticket.subject = changed["subject"] = clean
             _index_subject(ticket)
     if priority is not None and priority != ticket.priority:
-        if priority not in Priority.values:
-            raise InvalidInput(field="priority")
         _event(ticket, "priority_changed", actor, at, previous=ticket.priority, priority=priority)
         ticket.priority = changed["priority"] = priority
-    if language is not None and language != ticket.language:
-        ticket.language = changed["language"] = language[:8]
+    if language is not None and language.strip().lower()[:8] != ticket.language:
+        ticket.language = changed["language"] = language.strip().lower()[:8]
     if tags is not None:
         before = sorted(ticket.tags.values_list("name", flat=True))
         after = _set_tags(ticket, tags)
         if after != before:
             changed["tags"] = after
-            _event(ticket, "tags_changed", actor, at, added=sorted(set(after) - set(before)),
-                   removed=sorted(set(before) - set(after)))
+            _event(
+                ticket,
+                "tags_changed",
+                actor,
+                at,
+                added=sorted(set(after) - set(before)),
+                removed=sorted(set(before) - set(after)),
+            )
     if changed:
         ticket.updated_at = at
         ticket.save()
         audit_record(actor=actor, action="ticket.updated", target=ticket, data=changed)
-        events.publish(events.TICKET_UPDATED, {"ticket_id": ticket.pk, "changed": sorted(changed), "actor_id": actor.pk})
+        events.publish(
+            events.TICKET_UPDATED, {"ticket_id": ticket.pk, "changed": sorted(changed), "actor_id": actor.pk}
+        )
     return ticket
 
 
@@ -544,37 +718,57 @@ def ticket_merge(*, actor: User, source: Ticket, target: Ticket) -> Ticket:
     require(actor, "ticket.merge")
     if source.pk == target.pk:
         raise InvalidInput("a ticket cannot be merged into itself")
-    first, second = sorted([source.pk, target.pk])  # lock in a fixed order: no deadlock
-    locked = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=[first, second])}
+    # Lock both rows in a fixed order (by id) so two merges of the same pair cannot deadlock.
+    locked = {
+        t.pk: t
+        for t in Ticket.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")
+    }
+    if source.pk not in locked or target.pk not in locked:
+        raise NotFound(object="ticket")
     source, target = locked[source.pk], locked[target.pk]
     if source.merged_into_id or target.merged_into_id:
         raise ApplicationError(ErrorCode.CONFLICT, "one of these tickets was already merged")
     if target.status == Status.CLOSED:
         raise ApplicationError(ErrorCode.INVALID_TRANSITION, "cannot merge into a closed ticket")
     at = timezone.now()
+    source_was_active = source.status in workflow.ACTIVE
     moved = Message.objects.filter(ticket=source).exclude(kind=MessageKind.EVENT)
-    moved_count = moved.count()
     SearchEntry.objects.filter(ticket=source, message__isnull=False).update(ticket=target)
-    moved.update(ticket=target)
-    target.message_count += moved_count
+    moved_count = moved.update(ticket=target)
+    # Counted from the rows, not added up in memory: the two tickets' counters stay exact.
+    target.message_count = Message.objects.filter(ticket=target).exclude(kind=MessageKind.EVENT).count()
     source.message_count = 0
     for ts in ("last_customer_message_at", "last_agent_reply_at"):
         values = [v for v in (getattr(source, ts), getattr(target, ts)) if v]
         setattr(target, ts, max(values) if values else None)
-    if source.first_response_at and (not target.first_response_at or source.first_response_at < target.first_response_at):
+    if source.first_response_at and (
+        not target.first_response_at or source.first_response_at < target.first_response_at
+    ):
         target.first_response_at = source.first_response_at
     target.tags.add(*source.tags.all())
-    _event(target, "merged_in", actor, at, source_id=source.pk, subject=source.subject, messages=moved_count)
+    merged_in = _event(
+        target, "merged_in", actor, at, source_id=source.pk, subject=source.subject, messages=moved_count
+    )
+    # The source's subject stays findable, and finds the ticket it now lives in. It is indexed on the
+    # merge event, so the target keeps exactly one subject entry of its own.
+    SearchEntry.objects.filter(ticket=source, message__isnull=True).delete()
+    SearchEntry.objects.create(ticket=target, message=merged_in, stems=search_text(source.subject))
     _event(source, "merged_into", actor, at, target_id=target.pk)
     source.merged_into = target
-    if source.status != Status.CLOSED:
-        # Merging is its own step outside the workflow table: the source is done, whatever it was.
-        source.status, source.closed_at = Status.CLOSED, at
+    # Merging is its own step outside the workflow table: the source is done, whatever it was. The
+    # change is still recorded and published like any other, so clocks on the source stop.
+    _transition(source, Status.CLOSED, actor, at, reason="merged", force=True)
+    if source_was_active and target.status == Status.SOLVED:
+        # Unanswered customer messages arrived with the source: the target is work again.
+        _transition(target, Status.OPEN, actor, at, reason="merged")
     source.updated_at = target.updated_at = at
     source.save()
     target.save()
     audit_record(actor=actor, action="ticket.merged", target=target, data={"source_id": source.pk})
-    events.publish(events.TICKET_MERGED, {"source_id": source.pk, "ticket_id": target.pk, "actor_id": actor.pk})
+    audit_record(actor=actor, action="ticket.merged_into", target=source, data={"target_id": target.pk})
+    events.publish(
+        events.TICKET_MERGED, {"source_id": source.pk, "ticket_id": target.pk, "actor_id": actor.pk}
+    )
     return target
 
 
@@ -590,6 +784,10 @@ def ticket_bulk(
     """Apply one action to many tickets through the same services as one ticket; each ticket in its
     own transaction so one refusal does not undo the rest."""
     require(actor, "ticket.bulk")
+    if action not in BULK_ACTIONS:
+        raise InvalidInput(field="action")
+    if action == "status" and status not in Status.values:
+        raise InvalidInput(field="status")
     done: list[int] = []
     failed: dict[int, str] = {}
     for ticket in tickets:
@@ -599,10 +797,8 @@ def ticket_bulk(
             elif action == "close":
                 # "Close" in a queue means solved: the customer can still reopen by writing back.
                 ticket_transition(actor=actor, ticket=ticket, status=Status.SOLVED)
-            elif action == "status":
-                ticket_transition(actor=actor, ticket=ticket, status=status)
             else:
-                raise InvalidInput(field="action")
+                ticket_transition(actor=actor, ticket=ticket, status=status)
             done.append(ticket.pk)
         except ApplicationError as exc:
             failed[ticket.pk] = str(exc.code)
