@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import json
 import random
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -391,11 +392,13 @@ def load(n_tickets: int, *, progress: bool = True) -> LoadResult:
 
     t0 = time.perf_counter()
     if progress:
-        print("building the search index…", flush=True)
+        print("building the search index…", file=sys.stderr, flush=True)
     with transaction.atomic():
         _build_search_index()
     if progress:
-        print(f"search index built in {time.perf_counter() - t0:.0f} s; analysing…", flush=True)
+        print(
+            f"search index built in {time.perf_counter() - t0:.0f} s; analysing…", file=sys.stderr, flush=True
+        )
     _reset_sequences([Team, User, Tag, Customer, Identity, Ticket, Message, SearchEntry])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

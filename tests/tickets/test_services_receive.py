@@ -365,3 +365,13 @@ def test_reply_then_customer_message_reopens(receive, agent, team):
     assert Ticket.objects.get(pk=ticket.pk).status == Status.PENDING
     receive("Sudah ada kabar?", ticket_id=ticket.pk)
     assert Ticket.objects.get(pk=ticket.pk).status == Status.OPEN
+
+
+def test_subject_from_text_is_cut_at_a_word(receive):
+    text = (
+        "Pesanan TGP-630758 sudah dibatalkan 8 hari lalu, tapi pengembalian dana Rp 1.731.000 "
+        "belum saya terima."
+    )
+    ticket = receive(text, subject="").ticket
+    assert ticket.subject == "Pesanan TGP-630758 sudah dibatalkan 8 hari lalu, tapi pengembalian dana Rp…"
+    assert receive("Pendek saja", subject="").ticket.subject == "Pendek saja"

@@ -40,3 +40,9 @@ def foreign_ticket(receive, other_team) -> Ticket:
     result.ticket.team = other_team
     result.ticket.save(update_fields=["team"])
     return result.ticket
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default(settings):
+    """Assertions in these tests read the English source strings; Indonesian is checked on its own."""
+    settings.LANGUAGE_CODE = "en"

@@ -180,6 +180,9 @@ class SearchEntry(models.Model):
         verbose_name = _("search entry")
         verbose_name_plural = _("search entries")
 
+    def __str__(self) -> str:
+        return f"search entry of #{self.ticket_id}"
+
 
 class TicketPresence(models.Model):
     """Which agents have a ticket open, and whether they are writing a reply (collision warning)."""
@@ -191,3 +194,6 @@ class TicketPresence(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="presence_ticket_user_unique")]
+
+    def __str__(self) -> str:
+        return f"agent {self.user_id} on #{self.ticket_id}"

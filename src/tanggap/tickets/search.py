@@ -2,7 +2,8 @@
 
 Each subject and message has a ``SearchEntry`` row whose ``stems`` hold both languages' stems
 (``core.text.search_text``). SQLite indexes them with an FTS5 external-content table, PostgreSQL
-with a GIN index on ``to_tsvector('simple', stems)`` (migration ``0002_search_index``). A query
+with a GIN index on a stored ``to_tsvector('simple', stems)`` column (migration ``0002_search_index``,
+which says why it is a column and not an expression index). A query
 matches an entry when every query word matches one of its stem alternatives
 (``core.text.query_terms``).
 
@@ -57,7 +58,7 @@ def _fts5_query(terms: Sequence[Sequence[str]]) -> str:
 
 def _tsquery(terms: Sequence[Sequence[str]]) -> str:
     """``to_tsquery('simple', ...)`` text built from quoted lexemes, parsed by the same parser as the
-    indexed ``to_tsvector('simple', stems)``, so a lexeme matches exactly what it matched there."""
+    stored ``to_tsvector('simple', stems)``, so a lexeme matches exactly what it matched there."""
 
     def quote(word: str) -> str:
         return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
@@ -72,7 +73,7 @@ def _matching_entries(terms: Sequence[Sequence[str]], below: int | None, count: 
         if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT id, ticket_id FROM tickets_searchentry"
-                " WHERE to_tsvector('simple'::regconfig, stems) @@ to_tsquery('simple'::regconfig, %s)"
+                " WHERE search_vector @@ to_tsquery('simple'::regconfig, %s)"
                 " AND id < %s ORDER BY id DESC LIMIT %s",
                 [_tsquery(terms), bound, count],
             )

@@ -58,10 +58,18 @@ BULK_ACTIONS = frozenset({"assign", "close", "status"})
 # ---------------------------------------------------------------- helpers
 
 
+SUBJECT_FROM_TEXT = 80
+
+
 def _clean_subject(subject: str, fallback: str) -> str:
+    """The subject, or for channels without one (SMS, chat) the start of the text, cut at a word."""
     subject = " ".join((subject or "").split())
     if not subject:
-        subject = " ".join(fallback.split())[:80] or "(no subject)"
+        words = " ".join(fallback.split())
+        if len(words) > SUBJECT_FROM_TEXT:
+            cut = words[: SUBJECT_FROM_TEXT + 1].rsplit(" ", 1)[0].rstrip(",;:.-")
+            words = (cut or words[:SUBJECT_FROM_TEXT]) + "…"
+        subject = words or "(no subject)"
     return subject[:MAX_SUBJECT]
 
 
