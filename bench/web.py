@@ -230,7 +230,8 @@ def main() -> int:
     else:
         data_dir = Path(tempfile.mkdtemp(prefix="tanggap-bench-"))
     data_dir.mkdir(parents=True, exist_ok=True)
-    marker = data_dir / f"loaded-{backend}-{args.tickets}.json"
+    database = urlsplit(args.database_url).path.lstrip("/") if backend == "postgresql" else "sqlite"
+    marker = data_dir / f"loaded-{database}-{args.tickets}.json"
     env = {
         **os.environ,
         "TANGGAP_ENV": "development",

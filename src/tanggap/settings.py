@@ -98,7 +98,8 @@ def _database(cfg: _config.DatabaseConfig) -> dict[str, Any]:
         "PORT": cfg.port,
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": dict(cfg.options),
+        # JIT compilation costs more than it saves on the short queries of an agent's page.
+        "OPTIONS": {"options": "-c jit=off", **cfg.options},
     }
 
 

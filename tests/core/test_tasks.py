@@ -274,3 +274,19 @@ def test_marker_keys_are_listed_by_prefix_on_each_storage(make_huey, tmp_path):
                 ):
                     curs.execute(f"drop table if exists {table}")
         storage.close()
+
+
+@pytest.mark.django_db
+def test_database_statistics_job_collects_sqlite_statistics():
+    from django.db import connection
+
+    from tanggap.core.tasks import run_job
+
+    result = run_job("database-statistics")
+    if connection.vendor == "sqlite":
+        assert result == "analyzed"
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            assert cursor.fetchone()[0] == 1
+    else:
+        assert result == "skipped"

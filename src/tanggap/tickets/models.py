@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tanggap.tickets.workflow import ACTIVE_VALUES
 from tanggap.tickets.workflow import Status as WorkflowStatus
 
 
@@ -76,11 +78,13 @@ class Ticket(models.Model):
     solved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     message_count = models.PositiveIntegerField(default=0)
+    # Pointers followed by id only, so no index: an index on a column that is almost always NULL
+    # lures SQLite's planner into reading every row for "merged_into IS NULL".
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     follow_up_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
 
     class Meta:
@@ -93,6 +97,13 @@ class Ticket(models.Model):
             models.Index(fields=["assignee", "status", "updated_at"], name="ticket_assignee_status_idx"),
             models.Index(fields=["customer", "created_at"], name="ticket_customer_idx"),
             models.Index(fields=["updated_at"], name="ticket_updated_idx"),
+            # Most tickets are solved or closed; the default queue reads only the active ones.
+            models.Index(
+                fields=["-updated_at", "-id"],
+                condition=Q(merged_into__isnull=True, status__in=ACTIVE_VALUES),
+                name="ticket_active_recent_idx",
+            ),
+            models.Index(fields=["-priority", "-updated_at", "-id"], name="ticket_priority_recent_idx"),
         ]
 
     def __str__(self) -> str:
@@ -169,8 +180,10 @@ class Attachment(models.Model):
 
 
 class SearchEntry(models.Model):
-    """The stemmed text of a ticket's subject or one message, indexed by SQLite FTS5 or a PostgreSQL
-    GIN index on ``to_tsvector('simple', stems)`` (see the migration). Written by the services."""
+    """The stemmed text of a ticket's subject or one message, indexed by SQLite FTS5 or, on PostgreSQL,
+    a GIN index on a stored ``search_vector`` column the migration adds (``0002_search_index``).
+    Written by the services. A migration that alters this table must re-create the SQLite triggers
+    of ``0002`` (SQLite rebuilds the table and drops them)."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
     message = models.OneToOneField(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="+")

@@ -12,7 +12,7 @@ from django.utils import timezone
 from tanggap.accounts.permissions import can
 from tanggap.core.errors import NotFound
 from tanggap.tickets.models import Message, MessageKind, Ticket, TicketPresence
-from tanggap.tickets.workflow import ACTIVE
+from tanggap.tickets.workflow import ACTIVE_VALUES
 
 
 def ticket_visibility_q(user: Any) -> Q | None:
@@ -79,7 +79,7 @@ def ticket_list_for_queue(*, user: Any, filters: QueueFilter) -> QuerySet[Ticket
     if filters.team_id is not None:
         qs = qs.filter(team_id=filters.team_id)
     if filters.status in ("", "active"):
-        qs = qs.filter(status__in=[s.value for s in ACTIVE])
+        qs = qs.filter(status__in=ACTIVE_VALUES)
     elif filters.status != "any":
         qs = qs.filter(status=filters.status)
     if filters.priority is not None:

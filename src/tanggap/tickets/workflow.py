@@ -15,6 +15,9 @@ class Status(StrEnum):
 
 
 ACTIVE = frozenset({Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD})
+# The same list in a fixed order: SQLite uses a partial index only when the query's condition is
+# written exactly as the index's, so the queue and the index both use this.
+ACTIVE_VALUES = tuple(sorted(s.value for s in ACTIVE))
 
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.NEW: frozenset({Status.OPEN, Status.PENDING, Status.ON_HOLD, Status.SOLVED}),
