@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.admin",
     "django_htmx",
+    "ninja",  # serves the API docs (Swagger UI) from its own static files, not a CDN
     "huey.contrib.djhuey",
     "tanggap.core",
     "tanggap.accounts",
