@@ -260,9 +260,9 @@ def test_too_many_attachments_are_refused_before_anything_is_stored(settings):
 
 
 def test_too_large_attachment_is_refused(monkeypatch):
-    from tanggap.tickets import services
+    from tanggap.tickets import timeline
 
-    monkeypatch.setattr(services, "MAX_ATTACHMENT", 10)
+    monkeypatch.setattr(timeline, "MAX_ATTACHMENT", 10)
     with pytest.raises(Exception) as excinfo:
         message_receive(inbound=inbound(attachments=(InboundAttachment("a.bin", "", b"x" * 11),)))
     assert excinfo.value.code == ErrorCode.TOO_LARGE
