@@ -40,3 +40,12 @@ def customer_list(*, user: Any, query: str = "") -> QuerySet[Customer]:
                 condition |= Q(identities__kind="phone", identities__value=normalise_phone(query))
         qs = qs.filter(condition).distinct()
     return qs.prefetch_related("identities").order_by("name", "id")
+
+
+def customer_survivor(customer: Customer) -> Customer:
+    """The customer a merged customer now lives in (itself when never merged)."""
+    seen: set[int] = set()
+    while customer.merged_into_id and customer.pk not in seen:
+        seen.add(customer.pk)
+        customer = Customer.objects.get(pk=customer.merged_into_id)
+    return customer

@@ -13,6 +13,7 @@ from tanggap.core.audit import audit_record
 from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput, NotFound
 from tanggap.customers.identities import InvalidIdentity, normalise
 from tanggap.customers.models import Customer, Identity, Organisation
+from tanggap.customers.selectors import customer_survivor
 
 
 def _normalised(kind: str, value: str) -> str:
@@ -22,22 +23,13 @@ def _normalised(kind: str, value: str) -> str:
         raise InvalidInput(str(exc), field="identity") from exc
 
 
-def _survivor(customer: Customer) -> Customer:
-    """The customer a merged customer now lives in (itself when never merged)."""
-    seen = set()
-    while customer.merged_into_id and customer.pk not in seen:
-        seen.add(customer.pk)
-        customer = Customer.objects.get(pk=customer.merged_into_id)
-    return customer
-
-
 def customer_find_or_create(*, kind: str, value: str, name: str = "") -> tuple[Customer, bool]:
     """The customer who owns this identity, created with it when new. Safe under concurrency:
     the identity's unique constraint decides who wins."""
     value = _normalised(kind, value)
     existing = Identity.objects.select_related("customer").filter(kind=kind, value=value).first()
     if existing is not None:
-        return _survivor(existing.customer), False
+        return customer_survivor(existing.customer), False
     try:
         with transaction.atomic():
             customer = Customer.objects.create(name=" ".join(name.split())[:200])
@@ -49,7 +41,7 @@ def customer_find_or_create(*, kind: str, value: str, name: str = "") -> tuple[C
         identity = Identity.objects.select_related("customer").filter(kind=kind, value=value).first()
         if identity is None:
             raise
-        return _survivor(identity.customer), False
+        return customer_survivor(identity.customer), False
 
 
 @transaction.atomic

@@ -21,6 +21,7 @@ from tanggap.core.blobs import BlobStore
 from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput, NotFound
 from tanggap.core.text import guess_language, search_text
 from tanggap.customers.models import Customer
+from tanggap.customers.selectors import customer_survivor
 from tanggap.customers.services import customer_find_or_create
 from tanggap.tickets import workflow
 from tanggap.tickets.inbound import (
@@ -196,14 +197,6 @@ def _receive(inbound: InboundMessage, key: str | None, store: BlobStore | None) 
 # ---------------------------------------------------------------- agent actions
 
 
-def _customer_survivor(customer: Customer) -> Customer:
-    seen: set[int] = set()
-    while customer.merged_into_id and customer.pk not in seen:
-        seen.add(customer.pk)
-        customer = Customer.objects.get(pk=customer.merged_into_id)
-    return customer
-
-
 @transaction.atomic
 def ticket_create(
     *,
@@ -229,7 +222,7 @@ def ticket_create(
         raise InvalidInput(field="channel")
     if priority not in Priority.values:
         raise InvalidInput(field="priority")
-    customer = _customer_survivor(customer)
+    customer = customer_survivor(customer)
     text, html = _check_body(text, html)
     if not text.strip():
         raise InvalidInput("the message is empty", field="text")

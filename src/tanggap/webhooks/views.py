@@ -8,14 +8,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tanggap.accounts.permissions import can
-from tanggap.core.errors import ApplicationError, NotFound
+from tanggap.core.errors import ApplicationError
+from tanggap.web.views.common import error_message, not_found_as_404, require_action
 from tanggap.webhooks import selectors, services
 from tanggap.webhooks.forms import EVENT_LABELS, WebhookForm
 
@@ -25,16 +25,19 @@ PAGE_SIZE = 50
 def admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @login_required
     @never_cache
+    @require_action("webhook.manage")
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not can(request.user, "webhook.manage"):
-            raise Http404
-        try:
+        with not_found_as_404():
             return view(request, *args, **kwargs)
-        except NotFound:
-            raise Http404 from None
 
     return wrapped
+
+
+def _form_error(form: WebhookForm, exc: ApplicationError) -> None:
+    """Show a service's refusal on the field it names (or the whole form), translated."""
+    field = exc.details.get("field")
+    form.add_error(field if field in form.fields else None, error_message(exc))
 
 
 def _secret_page(request: HttpRequest, subscription: Any, secret: str, created: bool) -> HttpResponse:
@@ -61,9 +64,7 @@ def webhook_create(request: HttpRequest) -> HttpResponse:
         try:
             subscription, secret = services.webhook_create(actor=request.user, **form.cleaned_data)
         except ApplicationError as exc:
-            form.add_error(
-                exc.details.get("field") if exc.details.get("field") in form.fields else None, exc.message
-            )
+            _form_error(form, exc)
         else:
             return _secret_page(request, subscription, secret, created=True)
     return render(request, "webhooks/form.html", {"form": form, "subscription": None})
@@ -84,9 +85,7 @@ def webhook_edit(request: HttpRequest, webhook_id: int) -> HttpResponse:
         try:
             services.webhook_update(actor=request.user, subscription=subscription, **form.cleaned_data)
         except ApplicationError as exc:
-            form.add_error(
-                exc.details.get("field") if exc.details.get("field") in form.fields else None, exc.message
-            )
+            _form_error(form, exc)
         else:
             messages.success(request, _("Webhook saved."))
             return redirect("webhooks:detail", webhook_id=subscription.pk)
