@@ -339,7 +339,8 @@ def load(n_tickets: int, *, progress: bool = True) -> LoadResult:
                 )
                 entry_id += 1
                 entries.append(entry_row(entry_id, ticket_id, message_id, " ".join(stem_list)))
-                at += timedelta(minutes=rng.randint(5, 3000))
+                # The newest conversations would otherwise run into the future.
+                at = min(at + timedelta(minutes=rng.randint(5, 3000)), now)
             if status in ("solved", "closed") or rng.random() < 0.3:
                 message_id += 1
                 messages.append(

@@ -11,6 +11,8 @@ from tanggap.tickets.selectors import (
     QueueFilter,
     ticket_get_for_agent,
     ticket_list_for_queue,
+    ticket_queue_counts,
+    ticket_rows,
     ticket_timeline,
     ticket_visible_qs,
     tickets_for_customer,
@@ -138,6 +140,40 @@ def test_queue_views_and_filters(in_team, receive, admin, agent, colleague, othe
     assert q(channel="chat") == set()
 
 
+def test_queue_counts_equal_the_queue_views(in_team, receive, admin, agent, colleague, outsider, trainee):
+    mine = in_team(sender="a@example.com")
+    ticket_assign(actor=admin, ticket=mine, assignee=agent)
+    ticket_assign(actor=admin, ticket=in_team(sender="b@example.com"), assignee=colleague)
+    in_team(sender="c@example.com")
+    receive(sender="d@example.com")  # no team
+    solved = in_team(sender="f@example.com")
+    ticket_transition(actor=admin, ticket=solved, status=Status.SOLVED)
+    merged = in_team(sender="g@example.com")
+    ticket_merge(actor=admin, source=merged, target=mine)
+    from tanggap.accounts.models import User
+
+    for user in (admin, agent, colleague, outsider, trainee, User.objects.get(pk=agent.pk)):
+        counts = ticket_queue_counts(user=user, cap=1000)
+        expected = {
+            view: ticket_list_for_queue(user=user, filters=QueueFilter(view=view)).count()
+            for view in ("mine", "unassigned", "all")
+        }
+        assert counts == expected, user.username
+    assert ticket_queue_counts(user=agent, cap=1000) == {"mine": 1, "unassigned": 2, "all": 4}
+    assert ticket_queue_counts(user=agent, cap=2) == {"mine": 1, "unassigned": 2, "all": 2}
+
+
+def test_queue_counts_are_one_query(in_team, agent, django_assert_num_queries):
+    in_team()
+    from tanggap.accounts.models import User
+
+    user = User.objects.get(pk=agent.pk)
+    with django_assert_num_queries(2):  # the agent's teams, then the three counts at once
+        ticket_queue_counts(user=user, cap=1000)
+    with django_assert_num_queries(1):
+        ticket_queue_counts(user=user, cap=1000)
+
+
 def test_queue_hides_merged_tickets(receive, admin):
     source, target = receive().ticket, receive().ticket
     ticket_merge(actor=admin, source=source, target=target)
@@ -181,10 +217,30 @@ def test_queue_query_count_is_constant_in_page_size(
             _ = (row.customer.name, row.team.name, row.assignee.label, [t.name for t in row.tags.all()])
         return len(rows)
 
-    queries = 3 if user_fixture == "agent" else 2  # + the agent's team ids
+    def render_rows(size: int) -> int:
+        return len(ticket_rows(ticket_list_for_queue(user=user, filters=QueueFilter())[:size]))
+
     for size in (2, 12):
-        with django_assert_num_queries(queries):
+        user = type(user).objects.get(pk=user.pk)  # a new request's user: its teams are not read yet
+        with django_assert_num_queries(3 if user_fixture == "agent" else 2):  # + the agent's team ids
             assert render(size) == size
+        with django_assert_num_queries(2):  # the teams are read once per request's user
+            assert render_rows(size) == size
+
+
+def test_ticket_rows_show_what_the_queue_shows(in_team, admin, agent):
+    ticket = in_team(sender="rows@example.com")
+    ticket_assign(actor=admin, ticket=ticket, assignee=agent)
+    ticket_update(actor=admin, ticket=ticket, tags=["vip", "billing"])
+    ticket.refresh_from_db()
+    (row,) = ticket_rows(Ticket.objects.filter(pk=ticket.pk))
+    assert row.id == ticket.pk
+    assert row.subject == ticket.subject
+    assert (row.status, row.priority, row.updated_at) == (ticket.status, ticket.priority, ticket.updated_at)
+    assert row.customer_name == str(ticket.customer)
+    assert row.team_name == ticket.team.name
+    assert row.assignee_name == agent.label
+    assert row.tags == ("billing", "vip")
 
 
 # ---------------------------------------------------------------- timeline and customer tickets

@@ -47,7 +47,12 @@ class User(AbstractUser):
 
     @property
     def label(self) -> str:
-        return self.display_name or self.get_full_name() or self.username
+        return self.label_of(self.display_name, self.first_name, self.last_name, self.username)
+
+    @staticmethod
+    def label_of(display_name: str, first_name: str, last_name: str, username: str) -> str:
+        """How an agent is named on screen, from the columns alone (lists read values, not objects)."""
+        return display_name or f"{first_name} {last_name}".strip() or username
 
     @property
     def is_admin(self) -> bool:

@@ -16,6 +16,7 @@ from django.utils.text import slugify
 
 from tanggap.accounts.models import ApiToken, Role, Team, User
 from tanggap.accounts.permissions import can, require
+from tanggap.accounts.selectors import forget_user_teams
 from tanggap.core.audit import audit_record
 from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput
 
@@ -89,6 +90,7 @@ def agent_create(
         raise ApplicationError(ErrorCode.CONFLICT, "that user name is taken", field="username") from None
     if teams:
         user.teams.set(teams)
+        forget_user_teams(user)
     audit_record(actor=actor, action="agent.created", target=user, data={"role": role})
     return user
 
@@ -136,6 +138,7 @@ def agent_update(
         after = {t.pk for t in teams}
         if before != after:
             agent.teams.set(teams)
+            forget_user_teams(agent)
             changed["teams"] = sorted(after)
     if changed:
         audit_record(actor=actor, action="agent.updated", target=agent, data=dict.fromkeys(changed, True))
@@ -173,6 +176,7 @@ def team_create(*, actor: Any, name: str, description: str = "", members: Sequen
         raise ApplicationError(ErrorCode.CONFLICT, "a team with that name exists", field="name") from None
     if members:
         team.members.set(members)
+        forget_user_teams(*members)
     audit_record(actor=actor, action="team.created", target=team)
     return team
 
@@ -206,6 +210,7 @@ def team_update(
         after = {m.pk for m in members}
         if before != after:
             team.members.set(members)
+            forget_user_teams(*members)
             changed["members"] = sorted(after)
     if changed:
         audit_record(actor=actor, action="team.updated", target=team, data=changed)

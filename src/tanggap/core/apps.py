@@ -7,4 +7,4 @@ class CoreConfig(AppConfig):
     verbose_name = "Tanggap core"
 
     def ready(self) -> None:
-        from tanggap.core import tasks  # noqa: F401  (registers periodic jobs)
+        from tanggap.core import lookups, tasks  # noqa: F401  (registers lookups and periodic jobs)

@@ -36,7 +36,7 @@ from django.db.models import Q
 from tanggap.accounts.permissions import can
 from tanggap.core.text import query_terms
 from tanggap.tickets.models import Ticket
-from tanggap.tickets.selectors import ticket_visibility_q
+from tanggap.tickets.selectors import TicketRow, ticket_rows, ticket_visibility_q
 
 FIRST_CHUNK = 100
 CHUNK_GROWTH = 4
@@ -142,6 +142,20 @@ def _visible(condition: Q | None, ticket_ids: set[int]) -> set[int]:
 def ticket_search(*, user: Any, query: str, limit: int = 25, offset: int = 0) -> list[Ticket]:
     """Tickets the user may see whose subject or a message matches every word of ``query``
     (stemmed, Indonesian and English), the one with the newest matching entry first."""
+    page = ticket_search_ids(user=user, query=query, limit=limit, offset=offset)
+    tickets = Ticket.objects.select_related("customer", "team", "assignee").in_bulk(page)
+    return [tickets[pk] for pk in page if pk in tickets]
+
+
+def ticket_search_rows(*, user: Any, query: str, limit: int = 25, offset: int = 0) -> list[TicketRow]:
+    """``ticket_search`` as list rows (plain values, as the queue shows them)."""
+    page = ticket_search_ids(user=user, query=query, limit=limit, offset=offset)
+    rows = {row.id: row for row in ticket_rows(Ticket.objects.filter(pk__in=page))} if page else {}
+    return [rows[pk] for pk in page if pk in rows]
+
+
+def ticket_search_ids(*, user: Any, query: str, limit: int = 25, offset: int = 0) -> list[int]:
+    """The ids of ``ticket_search``'s tickets, in its order."""
     terms = query_terms(query or "")
     limit = max(0, min(int(limit), MAX_LIMIT))
     offset = max(0, min(int(offset), MAX_OFFSET))
@@ -169,8 +183,4 @@ def ticket_search(*, user: Any, query: str, limit: int = 25, offset: int = 0) ->
             break
         below = rows[-1][0]
         chunk *= CHUNK_GROWTH
-    page = found[offset:wanted]
-    if not page:
-        return []
-    tickets = Ticket.objects.select_related("customer", "team", "assignee").in_bulk(page)
-    return [tickets[pk] for pk in page if pk in tickets]
+    return found[offset:wanted]

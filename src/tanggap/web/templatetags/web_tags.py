@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
+from html import escape
 from typing import Any
 
 from django import template
@@ -10,19 +13,28 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
-from tanggap.accounts.selectors import team_list
+from tanggap.accounts.selectors import team_choices, user_teams
 from tanggap.tickets.models import Message, Priority, Status
-from tanggap.tickets.selectors import QueueFilter, ticket_list_for_queue
-from tanggap.web.views.common import capped_count
+from tanggap.tickets.selectors import ticket_queue_counts
+from tanggap.web.views import common
 
 register = template.Library()
 
-QUEUE_VIEWS = ("mine", "unassigned", "all")
+
+@lru_cache(maxsize=8192)
+def _formatted(local: datetime, language: str | None) -> tuple[str, str, str]:
+    """ISO, the full and the short local date and time of an instant: pure in its inputs, and lists
+    show the same instants again and again, so each is formatted once."""
+    return (
+        local.isoformat(timespec="seconds"),
+        date_format(local, "DATETIME_FORMAT"),
+        date_format(local, "SHORT_DATETIME_FORMAT"),
+    )
 
 
 @register.filter
@@ -30,20 +42,16 @@ def when(value: datetime | None) -> SafeString | str:
     """A ``<time>`` element: relative text, the exact local time on hover, ISO in ``datetime``."""
     if not value:
         return ""
-    local = timezone.localtime(value)
+    iso, exact, short = _formatted(timezone.localtime(value), get_language())
     now = timezone.now()
-    if abs((now - value).total_seconds()) < 60:
+    seconds = (now - value).total_seconds()
+    if abs(seconds) < 60:
         text = _("just now")
-    elif value <= now:
+    elif seconds > 0:
         text = _("%(time)s ago") % {"time": timesince(value, now, depth=1)}
     else:
-        text = date_format(local, "SHORT_DATETIME_FORMAT")
-    return format_html(
-        '<time datetime="{}" title="{}">{}</time>',
-        local.isoformat(timespec="seconds"),
-        date_format(local, "DATETIME_FORMAT"),
-        text,
-    )
+        text = short
+    return format_html('<time datetime="{}" title="{}">{}</time>', iso, exact, text)
 
 
 @register.filter
@@ -154,24 +162,45 @@ def queue_counts(context: dict[str, Any]) -> dict[str, str]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    counts: dict[str, str] = {}
-    for view in QUEUE_VIEWS:
-        n, capped = capped_count(
-            ticket_list_for_queue(user=user, filters=QueueFilter(view=view, status="active"))
-        )
-        counts[view] = f"{n - 1}+" if capped else str(n)
-    return counts
+    cap = common.COUNT_CAP
+    counts = ticket_queue_counts(user=user, cap=cap)
+    return {view: f"{n - 1}+" if n >= cap else str(n) for view, n in counts.items()}
 
 
 @register.simple_tag(takes_context=True)
-def nav_teams(context: dict[str, Any]) -> list[Any]:
+def nav_teams(context: dict[str, Any]) -> tuple[tuple[int, str], ...]:
+    """The teams in the navigation as ``(id, name)``: every team for admins, else the user's own."""
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return []
-    if user.is_admin:
-        return list(team_list(user=user).prefetch_related(None))
-    return list(user.teams.all())
+        return ()
+    return team_choices(user=user) if user.is_admin else user_teams(user)
+
+
+@register.filter
+def get(mapping: dict[Any, Any], key: Any) -> Any:
+    """``mapping[key]`` in a template (labels of codes), empty when absent."""
+    return mapping.get(key, "")
+
+
+@register.filter
+def with_number(label: str, number: Any) -> str:
+    """A translated sentence with ``%(number)s`` filled in (``_("Select ticket %(number)s")``)."""
+    return label % {"number": number}
+
+
+@register.simple_tag
+def options(choices: Iterable[tuple[Any, Any]], selected: Any = "") -> SafeString:
+    """``<option>`` elements for ``(value, label)`` pairs with ``selected`` marked: one call instead of a
+    template loop, since pickers can hold hundreds of agents and render on every queue page."""
+    chosen = "" if selected is None else str(selected)
+    parts = []
+    for value, label in choices:
+        text = str(value)
+        mark = " selected" if text == chosen else ""
+        parts.append(f'<option value="{escape(text)}"{mark}>{escape(str(label))}</option>')
+    # Every value and label above is escaped.
+    return mark_safe("".join(parts))  # noqa: S308
 
 
 @register.filter

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from tanggap.accounts.models import User
 from tanggap.accounts.permissions import can
 from tanggap.core.errors import ApplicationError, ErrorCode, NotFound
+from tanggap.tickets.models import Priority, Status
 
 
 class AuthedRequest(HttpRequest):
@@ -159,10 +160,16 @@ class Page:
         return self.number - 1
 
 
-def paginate(qs: QuerySet[Any] | Sequence[Any], number: int, size: int = PAGE_SIZE) -> Page:
+def paginate(
+    qs: QuerySet[Any] | Sequence[Any],
+    number: int,
+    size: int = PAGE_SIZE,
+    rows: Callable[[Any], Sequence[Any]] = list,
+) -> Page:
+    """Page ``number`` of ``qs``; ``rows`` turns the slice into what the page shows (default: a list)."""
     start = (number - 1) * size
-    rows = list(qs[start : start + size + 1])
-    return Page(items=rows[:size], number=number, has_next=len(rows) > size)
+    items = rows(qs[start : start + size + 1])
+    return Page(items=items[:size], number=number, has_next=len(items) > size)
 
 
 def capped_count(qs: QuerySet[Any], cap: int | None = None) -> tuple[int, bool]:
@@ -170,6 +177,15 @@ def capped_count(qs: QuerySet[Any], cap: int | None = None) -> tuple[int, bool]:
     cap = cap or COUNT_CAP
     n = qs.order_by()[:cap].count()
     return n, n >= cap
+
+
+def row_labels() -> dict[str, Any]:
+    """What ``partials/ticket_rows.html`` needs besides the rows: labels of status and priority codes."""
+    return {
+        "status_labels": dict(Status.choices),
+        "priority_labels": dict(Priority.choices),
+        "select_label": _("Select ticket %(number)s"),
+    }
 
 
 def parse_int(value: Any) -> int | None:

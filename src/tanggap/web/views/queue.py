@@ -11,12 +11,20 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from tanggap.accounts.permissions import can
-from tanggap.accounts.selectors import agent_list, team_list
+from tanggap.accounts.selectors import agent_choices, team_choices
 from tanggap.tickets.models import Channel, Priority, Status
-from tanggap.tickets.selectors import QueueFilter, ticket_list_for_queue, ticket_visible_qs
+from tanggap.tickets.selectors import QueueFilter, ticket_list_for_queue, ticket_rows, ticket_visible_qs
 from tanggap.tickets.services import ticket_bulk
 from tanggap.web.forms import BulkForm
-from tanggap.web.views.common import AuthedRequest, page_errors, page_number, paginate, parse_int, safe_back
+from tanggap.web.views.common import (
+    AuthedRequest,
+    page_errors,
+    page_number,
+    paginate,
+    parse_int,
+    row_labels,
+    safe_back,
+)
 
 VIEWS = {
     "all": gettext_lazy("All tickets"),
@@ -55,9 +63,10 @@ def queue_filter(request: AuthedRequest) -> QueueFilter:
 @login_required
 def queue(request: AuthedRequest) -> HttpResponse:
     filters = queue_filter(request)
-    page = paginate(ticket_list_for_queue(user=request.user, filters=filters), page_number(request))
+    tickets = ticket_list_for_queue(user=request.user, filters=filters)
+    page = paginate(tickets, page_number(request), rows=ticket_rows)
     can_bulk = can(request.user, "ticket.bulk")
-    teams = list(team_list(user=request.user).prefetch_related(None))
+    teams = team_choices(user=request.user)
     sort = request.GET.get("sort", "recent")
     return render(
         request,
@@ -67,17 +76,16 @@ def queue(request: AuthedRequest) -> HttpResponse:
             "filters": filters,
             "view_label": VIEWS[filters.view],
             "views": VIEWS,
-            "sorts": {key: label for key, (_order, label) in SORTS.items()},
+            "sorts": [(key, label) for key, (_order, label) in SORTS.items()],
             "sort": sort if sort in SORTS else "recent",
             "statuses": STATUS_CHOICES,
             "priorities": Priority.choices,
             "channels": Channel.choices,
             "teams": teams,
-            "team_name": next((t.name for t in teams if t.pk == filters.team_id), ""),
+            "team_name": next((name for pk, name in teams if pk == filters.team_id), ""),
             "can_bulk": can_bulk,
-            "agents": list(agent_list(user=request.user, active_only=True).prefetch_related(None))
-            if can_bulk
-            else [],
+            "agents": agent_choices(user=request.user) if can_bulk else [],
+            **row_labels(),
         },
     )
 

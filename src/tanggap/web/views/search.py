@@ -7,8 +7,8 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from tanggap.tickets.search import ticket_search
-from tanggap.web.views.common import PAGE_SIZE, AuthedRequest, Page, page_number
+from tanggap.tickets.search import ticket_search_rows
+from tanggap.web.views.common import PAGE_SIZE, AuthedRequest, Page, page_number, row_labels
 
 MAX_QUERY = 200
 
@@ -20,8 +20,16 @@ def search(request: AuthedRequest) -> HttpResponse:
     number = page_number(request)
     page = Page(items=[], number=number, has_next=False)
     if query:
-        found = ticket_search(
+        found = ticket_search_rows(
             user=request.user, query=query, limit=PAGE_SIZE + 1, offset=(number - 1) * PAGE_SIZE
         )
         page = Page(items=found[:PAGE_SIZE], number=number, has_next=len(found) > PAGE_SIZE)
-    return render(request, "web/search.html", {"query": query, "page": page})
+    return render(
+        request,
+        "web/search.html",
+        {
+            "query": query,
+            "page": page,
+            **row_labels(),
+        },
+    )

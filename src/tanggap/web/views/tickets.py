@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from tanggap.accounts.permissions import can
-from tanggap.accounts.selectors import agent_list, team_list
+from tanggap.accounts.selectors import agent_choices, agent_list, team_choices, team_list
 from tanggap.core.blobs import default_store
 from tanggap.core.errors import ApplicationError, NotFound
 from tanggap.customers.services import customer_find_or_create
@@ -61,13 +60,12 @@ def get_ticket(request: AuthedRequest, ticket_id: int) -> Ticket:
         return ticket_get_for_agent(user=request.user, ticket_id=ticket_id)
 
 
-def _team_agents(request: AuthedRequest, ticket: Ticket) -> list[Any]:
-    agents = agent_list(user=request.user, active_only=True).prefetch_related(None)
-    if ticket.team_id is not None:
-        agents = agents.filter(teams=ticket.team_id)
-    found = list(agents)
-    if ticket.assignee is not None and all(a.pk != ticket.assignee_id for a in found):
-        found.append(ticket.assignee)
+def _team_agents(request: AuthedRequest, ticket: Ticket) -> list[tuple[int, str]]:
+    """Who can take the ticket: its team's active agents (everyone's when it has no team), and the
+    current assignee even when they left the team."""
+    found = agent_choices(user=request.user, team_id=ticket.team_id)
+    if ticket.assignee is not None and all(pk != ticket.assignee_id for pk, _label in found):
+        found.append((ticket.assignee.pk, ticket.assignee.label))
     return found
 
 
@@ -96,7 +94,7 @@ def _render_ticket(
         "status_choices": [(s.value, Status(s.value).label) for s in allowed],
         "priorities": Priority.choices,
         "agents": _team_agents(request, ticket),
-        "teams": list(team_list(user=request.user).prefetch_related(None)),
+        "teams": team_choices(user=request.user),
         "tags_text": ", ".join(tags),
         "tags": tags,
         "reply_form": reply_form or ReplyForm(initial={"status": Status.PENDING}),
