@@ -91,6 +91,8 @@ def _database(cfg: _config.DatabaseConfig) -> dict[str, Any]:
             },
             "TEST": {"NAME": str(CONFIG.data_dir / "test.sqlite3")} if CONFIG.env == "test" else {},
         }
+    options = dict(cfg.options)
+    pool_max = int(options.pop("pool_max", "8"))
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": cfg.name,
@@ -98,10 +100,16 @@ def _database(cfg: _config.DatabaseConfig) -> dict[str, Any]:
         "PASSWORD": cfg.password,
         "HOST": cfg.host,
         "PORT": cfg.port,
-        "CONN_MAX_AGE": 60,
-        "CONN_HEALTH_CHECKS": True,
-        # JIT compilation costs more than it saves on the short queries of an agent's page.
-        "OPTIONS": {"options": "-c jit=off", **cfg.options},
+        # A pool, not persistent connections: under ASGI every request runs in a thread of its own, so a
+        # per-thread connection would be opened (and its catalogue caches warmed) on every request.
+        # ``?pool_max=N`` in the URL sizes it (default 8 per process).
+        "CONN_MAX_AGE": 0,
+        "OPTIONS": {
+            # JIT compilation costs more than it saves on the short queries of an agent's page.
+            "options": "-c jit=off",
+            "pool": {"min_size": 1, "max_size": pool_max, "timeout": 10},
+            **options,
+        },
     }
 
 

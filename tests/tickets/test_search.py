@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from django.db import connection
 
 from tanggap.core.text import query_terms
 from tanggap.tickets import search
@@ -178,9 +179,10 @@ def test_walks_past_invisible_matches_in_chunks(in_team, agent, make_team, monke
 def test_query_count_is_bounded(in_team, agent, django_assert_max_num_queries):
     for i in range(30):
         in_team(f"Alamat pengiriman salah {i}.", subject=f"Alamat {i}")
-    # One chunk: the team ids, the matches (on PostgreSQL the newest id, then a first id window),
-    # the visibility check, the page of tickets. Independent of how many tickets match.
-    with django_assert_max_num_queries(5):
+    # One chunk: the team ids, the matches (on PostgreSQL the planner's estimate of how many match,
+    # the newest id, then a first id window), the visibility check, the page of tickets.
+    # Independent of how many tickets match.
+    with django_assert_max_num_queries(6 if connection.vendor == "postgresql" else 4):
         assert len(ticket_search(user=agent, query="alamat", limit=25)) == 25
 
 
@@ -195,9 +197,15 @@ VOCABULARY = _words(
 )
 
 
-def test_matches_the_reference_definition(receive, admin, make_team, make_agent):
+@pytest.mark.parametrize("plan", ["chosen", "windows"])
+def test_matches_the_reference_definition(receive, admin, make_team, make_agent, monkeypatch, plan):
     """Both engines must agree with the plain reading: a ticket matches when one of its entries
-    holds, for every query word, one of the word's stems; newest matching entry first."""
+    holds, for every query word, one of the word's stems; newest matching entry first.
+    On PostgreSQL a small table always looks rare to the planner; ``windows`` forces the other plan."""
+    if plan == "windows":
+        if connection.vendor != "postgresql":
+            pytest.skip("the id windows are PostgreSQL's plan")
+        monkeypatch.setattr(search, "PG_RARE_MATCHES", -1)
     rng = random.Random(20261122)
     teams = [make_team("North"), make_team("South")]
     viewer = make_agent("viewer", teams=[teams[0]])

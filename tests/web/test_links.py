@@ -45,7 +45,8 @@ def test_cached_reverse_refuses_what_reverse_refuses():
 
 def test_url_tag_is_the_cached_one_and_behaves_like_djangos():
     template = Template(
-        "{% url 'web:ticket' pk %}|{% url 'web:queue' as q %}{{ q }}|{% url 'nope' as missing %}[{{ missing }}]"
+        "{% url 'web:ticket' pk %}|{% url 'web:queue' as q %}{{ q }}"
+        "|{% url 'nope' as missing %}[{{ missing }}]"
     )
     assert template.render(Context({"pk": 12})) == "/tickets/12/|/|[]"
     with pytest.raises(NoReverseMatch):

@@ -25,7 +25,9 @@ def test_options_in_a_template():
     rendered = Template("{% load web_tags %}<select>{% options choices chosen %}</select>").render(
         Context({"choices": [("open", "Open"), ("new", "New")], "chosen": "new"})
     )
-    assert rendered == '<select><option value="open">Open</option><option value="new" selected>New</option></select>'
+    assert rendered == (
+        '<select><option value="open">Open</option><option value="new" selected>New</option></select>'
+    )
 
 
 def test_when_is_relative_with_the_exact_time_on_hover():

@@ -27,16 +27,16 @@ digits (``core.text``), and each one is still quoted (FTS5 ``"..."``, tsquery ``
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q
 
 from tanggap.accounts.permissions import can
 from tanggap.core.text import query_terms
 from tanggap.tickets.models import Ticket
-from tanggap.tickets.selectors import TicketRow, ticket_rows, ticket_visibility_q
+from tanggap.tickets.selectors import TicketRow, ticket_rows, ticket_visibility_sql
 
 FIRST_CHUNK = 100
 CHUNK_GROWTH = 4
@@ -66,10 +66,12 @@ def _tsquery(terms: Sequence[Sequence[str]]) -> str:
     return " & ".join("(" + " | ".join(quote(alt) for alt in alts) + ")" for alts in terms)
 
 
-def _matching_entries(terms: Sequence[Sequence[str]], below: int | None, count: int) -> list[tuple[int, int]]:
+def _matching_entries(
+    terms: Sequence[Sequence[str]], below: int | None, count: int, *, rare: bool = False
+) -> list[tuple[int, int]]:
     """(entry id, ticket id) of the ``count`` newest entries matching ``terms`` with id < ``below``."""
     if connection.vendor == "postgresql":
-        return _pg_matching_entries(_tsquery(terms), below, count)
+        return _pg_matching_entries(_tsquery(terms), below, count, rare=rare)
     bound = below if below is not None else 2**63 - 1
     with connection.cursor() as cursor:
         # The sub-select lets FTS5 walk its doclists backwards and stop at ``count``; the join to
@@ -88,9 +90,35 @@ def _matching_entries(terms: Sequence[Sequence[str]], below: int | None, count: 
 # PostgreSQL: newest entries are read by id windows first, then the GIN index for what is left.
 PG_FIRST_WINDOW = 4_000
 PG_WINDOWS_UP_TO = 300_000
+# At most this many estimated matches and the GIN index is read at once, with no windows first.
+PG_RARE_MATCHES = 20_000
 
 
-def _pg_matching_entries(tsquery: str, below: int | None, count: int) -> list[tuple[int, int]]:
+def _is_rare(terms: Sequence[Sequence[str]]) -> bool:
+    """Whether the planner expects few enough matches to read them all from the index (PostgreSQL).
+
+    An order number or a three-word phrase matches a few thousand entries at most: reading them
+    from the GIN index costs a few ms, while the newest-first windows would read hundreds of
+    thousands of entries before finding enough (measured at 1,000,000 tickets: 18-130 ms). The
+    estimate only chooses between two correct plans.
+    """
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN (FORMAT JSON) SELECT 1 FROM tickets_searchentry"
+            " WHERE search_vector @@ to_tsquery('simple'::regconfig, %s)",
+            [_tsquery(terms)],
+        )
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str | bytes):
+        plan = json.loads(plan)
+    return float(plan[0]["Plan"]["Plan Rows"]) <= PG_RARE_MATCHES
+
+
+def _pg_matching_entries(
+    tsquery: str, below: int | None, count: int, *, rare: bool = False
+) -> list[tuple[int, int]]:
     """The same as ``_matching_entries`` on PostgreSQL, with a plan chosen here and not by estimates.
 
     Left to itself, the planner reads the primary key backwards and checks each entry whenever it
@@ -109,11 +137,15 @@ def _pg_matching_entries(tsquery: str, below: int | None, count: int) -> list[tu
                 return []
             below = int(newest) + 1
         high, window, read = below, PG_FIRST_WINDOW, 0
-        while read < PG_WINDOWS_UP_TO and high > 1 and len(rows) < count:
+        while not rare and read < PG_WINDOWS_UP_TO and high > 1 and len(rows) < count:
             low = max(1, high - window)
+            # ``ts_match_vq`` is ``@@`` that the planner cannot answer from the GIN index: a window
+            # must be a backwards primary-key walk, not a bitmap of every match of a common word
+            # ANDed with the range (measured: 80 ms instead of 2 ms for a 16,000-entry window).
             cursor.execute(
                 "SELECT id, ticket_id FROM tickets_searchentry"
-                " WHERE id >= %s AND id < %s AND search_vector @@ to_tsquery('simple'::regconfig, %s)"
+                " WHERE id >= %s AND id < %s"
+                " AND ts_match_vq(search_vector, to_tsquery('simple'::regconfig, %s))"
                 " ORDER BY id DESC LIMIT %s",
                 [low, high, tsquery, count - len(rows)],
             )
@@ -131,12 +163,20 @@ def _pg_matching_entries(tsquery: str, below: int | None, count: int) -> list[tu
     return [(int(entry_id), int(ticket_id)) for entry_id, ticket_id in rows]
 
 
-def _visible(condition: Q | None, ticket_ids: set[int]) -> set[int]:
-    """Which of ``ticket_ids`` pass the visibility ``condition`` and are not merged into another ticket."""
-    qs = Ticket.objects.filter(pk__in=ticket_ids, merged_into__isnull=True)
-    if condition is not None:
-        qs = qs.filter(condition)
-    return set(qs.values_list("pk", flat=True))
+def _visible(user: Any, ticket_ids: set[int]) -> set[int]:
+    """Which of ``ticket_ids`` the user may see and are not merged into another ticket."""
+    condition, params = ticket_visibility_sql(user)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One array parameter: an IN list of thousands of parameters costs more to plan than to run.
+            ids_sql, ids_params = "id = ANY(%s)", [sorted(ticket_ids)]
+        else:
+            ids_sql, ids_params = f"id IN ({', '.join(['%s'] * len(ticket_ids))})", sorted(ticket_ids)
+        cursor.execute(
+            f"SELECT id FROM tickets_ticket WHERE {ids_sql} AND merged_into_id IS NULL AND {condition}",  # noqa: S608
+            [*ids_params, *params],
+        )
+        return {int(row[0]) for row in cursor.fetchall()}
 
 
 def ticket_search(*, user: Any, query: str, limit: int = 25, offset: int = 0) -> list[Ticket]:
@@ -161,24 +201,29 @@ def ticket_search_ids(*, user: Any, query: str, limit: int = 25, offset: int = 0
     offset = max(0, min(int(offset), MAX_OFFSET))
     if not terms or limit == 0 or not can(user, "ticket.view"):
         return []
-    condition = ticket_visibility_q(user)
     wanted = offset + limit
     found: list[int] = []
     seen: set[int] = set()
     below: int | None = None
-    chunk = max(FIRST_CHUNK, 4 * wanted)
+    chunk = max(FIRST_CHUNK, 16 * wanted)
+    rare = _is_rare(terms)
+    if rare:  # every match in one read: the index is read whole whatever the limit
+        chunk = MAX_CHUNK
     scanned = 0
     while len(found) < wanted and scanned < MAX_SCANNED:
         size = min(chunk, MAX_CHUNK, MAX_SCANNED - scanned)
-        rows = _matching_entries(terms, below, size)
+        rows = _matching_entries(terms, below, size, rare=rare)
         scanned += len(rows)
-        fresh = {ticket_id for _, ticket_id in rows if ticket_id not in seen}
-        visible = _visible(condition, fresh) if fresh else set()
-        for _, ticket_id in rows:
-            if ticket_id in fresh and ticket_id not in seen:
-                seen.add(ticket_id)
-                if ticket_id in visible:
-                    found.append(ticket_id)
+        # New tickets in order, checked for visibility a growing slice at a time: a rare word's
+        # whole read can hold thousands, and the first few hundred usually fill the page.
+        fresh = list(dict.fromkeys(ticket_id for _, ticket_id in rows if ticket_id not in seen))
+        seen.update(fresh)
+        step = max(FIRST_CHUNK, 4 * wanted)
+        while fresh and len(found) < wanted:
+            batch, fresh = fresh[:step], fresh[step:]
+            visible = _visible(user, set(batch))
+            found += [ticket_id for ticket_id in batch if ticket_id in visible]
+            step *= CHUNK_GROWTH
         if len(rows) < size:
             break
         below = rows[-1][0]
