@@ -166,12 +166,14 @@ def _pg_matching_entries(
 def _visible(user: Any, ticket_ids: set[int]) -> set[int]:
     """Which of ``ticket_ids`` the user may see and are not merged into another ticket."""
     condition, params = ticket_visibility_sql(user)
+    ids = sorted(ticket_ids)
+    ids_params: list[Any]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One array parameter: an IN list of thousands of parameters costs more to plan than to run.
-            ids_sql, ids_params = "id = ANY(%s)", [sorted(ticket_ids)]
+            ids_sql, ids_params = "id = ANY(%s)", [ids]
         else:
-            ids_sql, ids_params = f"id IN ({', '.join(['%s'] * len(ticket_ids))})", sorted(ticket_ids)
+            ids_sql, ids_params = f"id IN ({', '.join(['%s'] * len(ids))})", list(ids)
         cursor.execute(
             f"SELECT id FROM tickets_ticket WHERE {ids_sql} AND merged_into_id IS NULL AND {condition}",  # noqa: S608
             [*ids_params, *params],
