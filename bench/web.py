@@ -57,10 +57,7 @@ def _percentile(values: list[float], share: float) -> float:
 
 def _peak_rss_mb(pid: int) -> float:
     """Peak resident memory of the server and its children (VmHWM; psutil is not needed)."""
-    pids = [pid]
-    with contextlib.suppress(OSError):
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(c) for c in children]
+    pids = [pid, *_children(pid)]
     peak = 0
     for p in pids:
         with contextlib.suppress(OSError):
@@ -70,13 +67,20 @@ def _peak_rss_mb(pid: int) -> float:
     return round(peak / 1024, 1)
 
 
+def _children(pid: int) -> list[int]:
+    with contextlib.suppress(OSError):
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return []
+
+
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time the server process has used so far (from /proc, in seconds)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time the server and its worker processes have used so far (from /proc, s)."""
+    total = 0
+    for p in [pid, *_children(pid)]:
+        with contextlib.suppress(OSError, IndexError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _rss_breakdown_mb(pid: int) -> dict[str, float]:
@@ -218,6 +222,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--time-cap", type=float, default=120.0, help="seconds per endpoint at most")
     parser.add_argument("--server", choices=("uvicorn", "tanggap"), default="uvicorn")
+    parser.add_argument("--workers", type=int, default=1, help="web processes (peak RSS is per process)")
     parser.add_argument("--json", action="store_true", help="print only the JSON result")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
@@ -289,6 +294,8 @@ def main() -> int:
             "127.0.0.1",
             "--port",
             str(port),
+            "--workers",
+            str(args.workers),
         ]
     else:
         command = [
@@ -303,6 +310,8 @@ def main() -> int:
             "--no-access-log",
             "--log-level",
             "warning",
+            "--workers",
+            str(args.workers),
         ]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -343,7 +352,8 @@ def main() -> int:
             measured[name]["server_cpu_ms"] = round((_cpu_seconds(server.pid) - cpu_before) * 1000 / count, 2)
             log(f"{name}: {measured[name]}")
         peak = _peak_rss_mb(server.pid)
-        rss_now = _rss_breakdown_mb(server.pid)
+        worker = server.pid if args.workers == 1 else (_children(server.pid) or [server.pid])[0]
+        rss_now = _rss_breakdown_mb(worker)
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -358,6 +368,7 @@ def main() -> int:
         "backend": backend,
         "server": args.server,
         "concurrency": args.concurrency,
+        "workers": args.workers,
         "endpoints": measured,
         "peak_rss_mb": peak,
         "rss_now_mb": rss_now,

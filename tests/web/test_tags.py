@@ -41,3 +41,29 @@ def test_when_is_relative_with_the_exact_time_on_hover():
     assert 'title="' in english and english != indonesian
     assert "just now" in str(when(timezone.now()))
     assert when(None) == ""
+
+
+def test_ticket_rows_escape_what_customers_wrote():
+    from tanggap.tickets.selectors import TicketRow
+    from tanggap.web.templatetags.web_tags import ticket_row_list
+
+    row = TicketRow(
+        id=7,
+        subject='<script>alert("x")</script>',
+        status="open",
+        priority=3,
+        updated_at=timezone.now(),
+        customer_name="Budi & <b>Co</b>",
+        team_name="",
+        assignee_name="",
+        tags=('"><img src=x>',),
+    )
+    with translation.override("id"):
+        html = str(ticket_row_list([row], selectable=True))
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "Budi &amp; &lt;b&gt;Co&lt;/b&gt;" in html
+    assert "<img" not in html
+    assert 'href="/tickets/7/"' in html and 'value="7"' in html
+    assert 'aria-label="Pilih tiket 7"' in html
+    assert '<span class="team">—</span>' in html and "<em>" in html
+    assert "row-check" not in str(ticket_row_list([row]))

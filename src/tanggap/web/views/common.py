@@ -20,7 +20,6 @@ from django.utils.translation import gettext_lazy as _
 from tanggap.accounts.models import User
 from tanggap.accounts.permissions import can
 from tanggap.core.errors import ApplicationError, ErrorCode, NotFound
-from tanggap.tickets.models import Priority, Status
 
 
 class AuthedRequest(HttpRequest):
@@ -177,15 +176,6 @@ def capped_count(qs: QuerySet[Any], cap: int | None = None) -> tuple[int, bool]:
     cap = cap or COUNT_CAP
     n = qs.order_by()[:cap].count()
     return n, n >= cap
-
-
-def row_labels() -> dict[str, Any]:
-    """What ``partials/ticket_rows.html`` needs besides the rows: labels of status and priority codes."""
-    return {
-        "status_labels": dict(Status.choices),
-        "priority_labels": dict(Priority.choices),
-        "select_label": _("Select ticket %(number)s"),
-    }
 
 
 def parse_int(value: Any) -> int | None:

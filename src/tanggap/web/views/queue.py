@@ -22,7 +22,6 @@ from tanggap.web.views.common import (
     page_number,
     paginate,
     parse_int,
-    row_labels,
     safe_back,
 )
 
@@ -85,7 +84,6 @@ def queue(request: AuthedRequest) -> HttpResponse:
             "team_name": next((name for pk, name in teams if pk == filters.team_id), ""),
             "can_bulk": can_bulk,
             "agents": agent_choices(user=request.user) if can_bulk else [],
-            **row_labels(),
         },
     )
 

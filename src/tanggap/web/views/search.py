@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from tanggap.tickets.search import ticket_search_rows
-from tanggap.web.views.common import PAGE_SIZE, AuthedRequest, Page, page_number, row_labels
+from tanggap.web.views.common import PAGE_SIZE, AuthedRequest, Page, page_number
 
 MAX_QUERY = 200
 
@@ -30,6 +30,5 @@ def search(request: AuthedRequest) -> HttpResponse:
         {
             "query": query,
             "page": page,
-            **row_labels(),
         },
     )
