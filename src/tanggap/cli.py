@@ -471,3 +471,13 @@ def manage(args: tuple[str, ...]) -> None:
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["tanggap manage", *args])
+
+
+def _register_channel_commands() -> None:
+    # The inspection commands need no database: imported here so `tanggap --help` stays quick to load.
+    from tanggap.inboxes.mail_cli import mail
+
+    main.add_command(mail)
+
+
+_register_channel_commands()

@@ -76,6 +76,17 @@ def test_ids_and_dates() -> None:
     assert problems == ["bad_date"]
 
 
+def test_a_date_after_a_word_is_found() -> None:
+    # The optional weekday once matched the last three letters of "received" and hid the date.
+    problems: list[str] = []
+    wib = timezone(timedelta(hours=7))
+    assert parse_date("received 3 Nov 2025 10:00 +0700", problems) == datetime(2025, 11, 3, 10, tzinfo=wib)
+    assert parse_date("diterima Sen, 3 Nov 2025 10:00 +0700", problems) == datetime(
+        2025, 11, 3, 10, tzinfo=wib
+    )
+    assert problems == []
+
+
 def test_raw_header_values_are_bounded_decoded_and_unfolded() -> None:
     problems: list[str] = []
     assert len(raw_header_text("x" * (MAX_HEADER_VALUE + 5), [], problems)) == MAX_HEADER_VALUE

@@ -302,8 +302,9 @@ def _repair_address(raw: str, name: str, address: str, problems: list[str]) -> t
     return f"{local}@{domain}", name
 
 
+# The weekday starts at a word boundary: otherwise the tail of "received" reads as one and hides the date.
 _DATE_HEAD = re.compile(
-    r"(?:[A-Za-z]{3},?\s*)?\d{1,2}\s+[A-Za-z]{3,9}\s+\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?"
+    r"(?:\b[A-Za-z]{3},?\s*)?\d{1,2}\s+[A-Za-z]{3,9}\s+\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?"
     r"(?:\s*(?:[+-]\d{4}|[A-Za-z]{1,5}\b))?"
 )
 
