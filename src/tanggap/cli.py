@@ -474,10 +474,13 @@ def manage(args: tuple[str, ...]) -> None:
 
 
 def _register_channel_commands() -> None:
-    # The inspection commands need no database: imported here so `tanggap --help` stays quick to load.
+    # Each channel keeps its commands beside its code; they set Django up themselves when they need it.
+    from tanggap.inboxes.import_cli import import_mail, inbox
     from tanggap.inboxes.mail_cli import mail
 
     main.add_command(mail)
+    main.add_command(inbox)
+    main.add_command(import_mail)
 
 
 _register_channel_commands()

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "tanggap.accounts",
     "tanggap.customers",
     "tanggap.tickets",
+    "tanggap.inboxes",
     "tanggap.webhooks",
     "tanggap.web",
     "tanggap.api",

@@ -14,8 +14,9 @@ pytestmark = pytest.mark.django_db
 
 EXPECTED = {
     Role.ADMIN: set(ACTIONS),
-    Role.SUPERVISOR: set(ACTIONS) - {"team.manage", "agent.manage", "webhook.manage"},
-    Role.AGENT: set(ACTIONS) - {"team.manage", "agent.manage", "webhook.manage", "customer.merge"},
+    Role.SUPERVISOR: set(ACTIONS) - {"team.manage", "agent.manage", "webhook.manage", "inbox.manage"},
+    Role.AGENT: set(ACTIONS)
+    - {"team.manage", "agent.manage", "webhook.manage", "inbox.manage", "customer.merge"},
     Role.TRAINEE: {
         "ticket.view",
         "ticket.create",

@@ -28,6 +28,7 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "team.manage": frozenset({Role.ADMIN}),
     "agent.manage": frozenset({Role.ADMIN}),
     "webhook.manage": frozenset({Role.ADMIN}),
+    "inbox.manage": frozenset({Role.ADMIN}),
 }
 
 

@@ -50,6 +50,12 @@ class IdentityKind(models.TextChoices):
     HANDLE = "handle", _("Chat or social handle")
 
 
+class BounceSeverity(models.TextChoices):
+    NONE = "", _("None")
+    HARD = "hard", _("Hard: the address does not work")
+    SOFT = "soft", _("Soft: delivery failed for now")
+
+
 class Identity(models.Model):
     """One way to reach a customer. ``value`` is normalised (lower-cased e-mail, E.164 phone,
     ``network:handle``) so the same person is found whichever channel they use."""
@@ -59,6 +65,14 @@ class Identity(models.Model):
     value = models.CharField(_("value"), max_length=320)
     is_primary = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The last delivery failure reported for this address (e-mail bounces): "hard" means the address
+    # itself is unusable (unknown user, no such domain), "soft" that it may work again.
+    bounce_severity = models.CharField(
+        _("bounce"), max_length=8, choices=BounceSeverity.choices, blank=True, default=""
+    )
+    bounce_reason = models.CharField(_("bounce reason"), max_length=32, blank=True, default="")
+    bounce_detail = models.CharField(max_length=500, blank=True, default="")
+    bounced_at = models.DateTimeField(_("bounced"), null=True, blank=True)
 
     class Meta:
         ordering = ["kind", "value"]

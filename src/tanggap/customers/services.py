@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import ForeignKey, ForeignObjectRel
+from django.utils import timezone
 
 from tanggap.accounts.permissions import require
 from tanggap.core import events
 from tanggap.core.audit import audit_record
 from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput, NotFound
 from tanggap.customers.identities import InvalidIdentity, normalise
-from tanggap.customers.models import Customer, Identity, Organisation
+from tanggap.customers.models import BounceSeverity, Customer, Identity, IdentityKind, Organisation
 from tanggap.customers.selectors import customer_survivor
 
 
@@ -128,6 +130,40 @@ def identity_add(*, actor: Any, customer: Customer, kind: str, value: str, prima
             return winner
         raise _identity_taken(winner.customer_id) from None
     audit_record(actor=actor, action="customer.identity_added", target=customer, data={"kind": kind})
+    return identity
+
+
+MAX_BOUNCE_DETAIL = 500
+
+
+@transaction.atomic
+def identity_mark_bounced(
+    *, address: str, hard: bool, reason: str, detail: str = "", at: datetime | None = None
+) -> Identity | None:
+    """Record that mail to an e-mail identity bounced. Only known identities are marked (a bounce
+    names whatever address failed, not necessarily a customer's). A hard mark stays until a later
+    hard one replaces it: a soft failure after a hard one says nothing new about the address."""
+    try:
+        value = normalise("email", address)
+    except InvalidIdentity:
+        return None
+    identity = Identity.objects.select_for_update().filter(kind=IdentityKind.EMAIL, value=value).first()
+    if identity is None:
+        return None
+    severity = BounceSeverity.HARD if hard else BounceSeverity.SOFT
+    if identity.bounce_severity == BounceSeverity.HARD and severity == BounceSeverity.SOFT:
+        return identity
+    identity.bounce_severity = severity
+    identity.bounce_reason = (reason or "")[:32]
+    identity.bounce_detail = " ".join((detail or "").split())[:MAX_BOUNCE_DETAIL]
+    identity.bounced_at = at or timezone.now()
+    identity.save(update_fields=["bounce_severity", "bounce_reason", "bounce_detail", "bounced_at"])
+    audit_record(
+        actor=None,
+        action="customer.identity_bounced",
+        target=identity.customer,
+        data={"identity_id": identity.pk, "severity": severity, "reason": identity.bounce_reason},
+    )
     return identity
 
 

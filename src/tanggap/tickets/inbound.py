@@ -32,7 +32,10 @@ class InboundMessage:
 
     ``idempotency_key`` is the channel's stable identity of the message (e-mail Message-ID, a form
     submission id, a provider's message id): receiving the same key twice stores it once.
-    ``ticket_id`` is set by the channel when it has already threaded the message to a ticket.
+    ``ticket_id`` is set by the channel when it has already threaded the message to a ticket;
+    ``team_id`` is the team a new ticket goes to (the inbox's team). ``automatic`` names machine mail
+    (``"auto_reply"``, ``"bounce"`` … from ``inboxes.email.loops``): it joins its thread without
+    changing the ticket's status and is never answered automatically.
     """
 
     channel: str
@@ -46,3 +49,5 @@ class InboundMessage:
     external_id: str = ""
     language: str = ""
     attachments: tuple[InboundAttachment, ...] = ()
+    team_id: int | None = None
+    automatic: str = ""

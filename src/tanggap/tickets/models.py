@@ -166,6 +166,8 @@ class Message(models.Model):
     idempotency_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
     external_id = models.CharField(max_length=998, blank=True, default="")
     delivery_status = models.CharField(max_length=16, choices=DeliveryStatus.choices, blank=True, default="")
+    # Machine mail (auto-reply, bounce …; the kind from ``inboxes.email.loops``), "" when a person wrote it.
+    automatic = models.CharField(_("automatic"), max_length=32, blank=True, default="")
     created_at = models.DateTimeField(_("created"), db_index=True)
 
     class Meta:

@@ -68,6 +68,9 @@ class ReceiveResult:
     message: Message
     ticket_created: bool
     duplicate: bool
+    # False for machine mail (auto-replies, bounces …): nothing may answer it automatically, or two
+    # autoresponders would write to each other for ever. Every automatic sender checks this.
+    may_answer_automatically: bool = True
 
 
 def message_receive(*, inbound: InboundMessage, store: BlobStore | None = None) -> ReceiveResult:
@@ -76,6 +79,9 @@ def message_receive(*, inbound: InboundMessage, store: BlobStore | None = None) 
     Finds or creates the customer through the sender's identity, threads the message to the ticket
     the channel named (a closed ticket gets a follow-up) or opens a new one, appends the message and
     reopens a ticket that was waiting. Receiving the same ``idempotency_key`` twice stores it once.
+
+    An automatic message (``inbound.automatic``: an auto-reply, a bounce …) joins the ticket it
+    threads to as it is, closed or not, and changes no status; unthreaded, it still opens a ticket.
     """
     key = _idempotency_key(inbound.idempotency_key)
     if key:
@@ -98,7 +104,13 @@ def _already_received(key: str) -> ReceiveResult | None:
     existing = Message.objects.select_related("ticket").filter(idempotency_key=key).first()
     if existing is None:
         return None
-    return ReceiveResult(existing.ticket, existing, ticket_created=False, duplicate=True)
+    return ReceiveResult(
+        existing.ticket,
+        existing,
+        ticket_created=False,
+        duplicate=True,
+        may_answer_automatically=not existing.automatic,
+    )
 
 
 def _thread_target(ticket_id: int) -> Ticket | None:
@@ -131,11 +143,12 @@ def _receive(inbound: InboundMessage, key: str | None, store: BlobStore | None) 
     )
     language = (inbound.language or guess_language(f"{inbound.subject}\n{text}"))[:8]
 
+    automatic = (inbound.automatic or "")[:32]
     ticket: Ticket | None = None
     follow_up_of = None
     if inbound.ticket_id is not None:
         ticket = _thread_target(inbound.ticket_id)
-        if ticket is not None and ticket.status == Status.CLOSED:
+        if ticket is not None and ticket.status == Status.CLOSED and not automatic:
             follow_up_of, ticket = ticket, None
     created = ticket is None
     if ticket is None:
@@ -151,7 +164,7 @@ def _receive(inbound: InboundMessage, key: str | None, store: BlobStore | None) 
             channel=inbound.channel,
             at=at,
             language=language,
-            team=follow_up_of.team if follow_up_of else None,
+            team=follow_up_of.team if follow_up_of else _team(inbound.team_id),
             follow_up_of=follow_up_of,
             assignee=assignee,
         )
@@ -168,13 +181,17 @@ def _receive(inbound: InboundMessage, key: str | None, store: BlobStore | None) 
         channel=inbound.channel,
         idempotency_key=key,
         external_id=inbound.external_id,
+        automatic=automatic,
     )
     _store_attachments(message, inbound.attachments, store)
-    if not created:
+    if not created and not automatic:
         target = workflow.status_after_customer_message(ticket.status)
         if target != ticket.status:
             _transition(ticket, target, None, at, reason="customer_replied")
-    if ticket.last_customer_message_at is None or at > ticket.last_customer_message_at:
+    # An auto-reply is not the customer writing: it starts no clock on an existing ticket.
+    if (created or not automatic) and (
+        ticket.last_customer_message_at is None or at > ticket.last_customer_message_at
+    ):
         ticket.last_customer_message_at = at
     ticket.updated_at = max(ticket.updated_at, now if not created else at)
     if not ticket.language and language:
@@ -187,11 +204,27 @@ def _receive(inbound: InboundMessage, key: str | None, store: BlobStore | None) 
             target=ticket,
             data={"channel": inbound.channel, **({"follow_up_of": follow_up_of.pk} if follow_up_of else {})},
         )
-    audit_record(actor=None, action="message.received", target=ticket, data={"message_id": message.pk})
+    audit_record(
+        actor=None,
+        action="message.received",
+        target=ticket,
+        data={"message_id": message.pk, **({"automatic": automatic} if automatic else {})},
+    )
     if created:
         events.publish(events.TICKET_CREATED, {"ticket_id": ticket.pk, "actor_id": None})
-    events.publish(events.MESSAGE_RECEIVED, {"ticket_id": ticket.pk, "message_id": message.pk})
-    return ReceiveResult(ticket, message, ticket_created=created, duplicate=False)
+    events.publish(
+        events.MESSAGE_RECEIVED,
+        {"ticket_id": ticket.pk, "message_id": message.pk, **({"automatic": automatic} if automatic else {})},
+    )
+    return ReceiveResult(
+        ticket, message, ticket_created=created, duplicate=False, may_answer_automatically=not automatic
+    )
+
+
+def _team(team_id: int | None) -> Team | None:
+    if team_id is None:
+        return None
+    return Team.objects.filter(pk=team_id).first()
 
 
 # ---------------------------------------------------------------- agent actions

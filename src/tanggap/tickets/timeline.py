@@ -119,6 +119,7 @@ def _append(
     idempotency_key: str | None = None,
     external_id: str = "",
     delivery_status: str = DeliveryStatus.NONE,
+    automatic: str = "",
 ) -> Message:
     message = Message.objects.create(
         ticket=ticket,
@@ -133,6 +134,7 @@ def _append(
         idempotency_key=idempotency_key,
         external_id=external_id[:998],
         delivery_status=delivery_status,
+        automatic=automatic,
         created_at=at,
     )
     if kind != MessageKind.EVENT:

@@ -1,0 +1,112 @@
+"""Command-line entry points for inboxes: ``tanggap inbox add`` and ``tanggap import-mail``.
+
+Registered on the ``tanggap`` command by ``tanggap.cli``; each parses its input, calls one service
+and prints plain English.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+def _django() -> None:
+    # The one set-up of the ``tanggap`` command (imported late: tanggap.cli registers this module).
+    from tanggap.cli import _django as setup
+
+    setup()
+
+
+def _error_text(exc: Any) -> str:
+    field = exc.details.get("field")
+    return f"{field}: {exc.message}" if field else str(exc.message)
+
+
+@click.group("inbox")
+def inbox() -> None:
+    """Inboxes: the addresses customers write to."""
+
+
+@inbox.command("add")
+@click.argument("name")
+@click.argument("address")
+@click.option("--team", "team_name", default="", help="Team whose queue new tickets go to.")
+@click.option(
+    "--language", default="id", show_default=True, type=click.Choice(["id", "en"]), help="Reply language."
+)
+def inbox_add(name: str, address: str, team_name: str, language: str) -> None:
+    """Create inbox NAME for ADDRESS (e.g. support@example.co.id)."""
+    _django()
+
+    from tanggap.accounts.models import Team
+    from tanggap.core.errors import ApplicationError
+    from tanggap.inboxes.services import inbox_create
+
+    team = None
+    if team_name:
+        team = (
+            Team.objects.filter(name__iexact=team_name).first() or Team.objects.filter(slug=team_name).first()
+        )
+        if team is None:
+            raise click.ClickException(f"no team {team_name!r}")
+    try:
+        created = inbox_create(actor=None, name=name, address=address, team=team, language=language)
+    except ApplicationError as exc:
+        raise click.ClickException(_error_text(exc)) from exc
+    click.echo(f"Created inbox {created.name!r} for {created.address}.")
+
+
+@inbox.command("list")
+def inbox_list() -> None:
+    """The inboxes."""
+    _django()
+    from tanggap.inboxes.models import Inbox
+
+    for item in Inbox.objects.select_related("team").order_by("name"):
+        team = item.team.name if item.team else "-"
+        state = "" if item.is_active else " (inactive)"
+        click.echo(f"{item.name:<20} {item.address:<32} {team}{state}")
+
+
+@click.command("import-mail")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--inbox", "inbox_name", required=True, help="Name of the inbox the mail was sent to.")
+def import_mail(path: Path, inbox_name: str) -> None:
+    """Import the mail at PATH: an mbox file, a Maildir, a folder of .eml files or one .eml file.
+
+    Running it again imports nothing twice.
+    """
+    _django()
+    from tqdm import tqdm
+
+    from tanggap.core.errors import ApplicationError
+    from tanggap.inboxes.importers import mail_import
+    from tanggap.inboxes.selectors import inbox_get_by_name
+
+    try:
+        target = inbox_get_by_name(inbox_name)
+    except ApplicationError:
+        raise click.ClickException(f"no inbox {inbox_name!r} (create it with: tanggap inbox add)") from None
+    bar = tqdm(total=0, desc="Importing", unit="mail", disable=None, leave=False, dynamic_ncols=True)
+
+    def progress(done: int, total: int, row: Any) -> None:
+        if bar.total != total:
+            bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        with bar:
+            report = mail_import(inbox=target, path=path, progress=progress)
+    except ApplicationError as exc:
+        raise click.ClickException(_error_text(exc)) from exc
+    click.echo(
+        f"{report.total} messages: {report.new} new, {report.already} already imported; "
+        f"{report.processed} on tickets, {report.quarantined} quarantined, {report.pending} to retry, "
+        f"{len(report.refused)} not read."
+    )
+    for ref, code in report.refused[:20]:
+        click.echo(f"  not read: {ref} ({code})", err=True)
+    if report.quarantined:
+        click.echo("Quarantined mail is kept with its reason; an admin can retry it.", err=True)

@@ -1,0 +1,155 @@
+"""Importing mail from files: an mbox, a Maildir, a folder of ``.eml`` files or one ``.eml`` file.
+
+Each message goes through ``mail_receive`` like any other received mail, with a source reference that
+stays the same from run to run (and its content hash), so importing the same files again imports
+nothing twice, and an import interrupted half-way is finished by running it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mailbox
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from tanggap.core.blobs import BlobStore, default_store
+from tanggap.core.errors import ApplicationError, InvalidInput
+from tanggap.inboxes.models import Inbox, MailSource, MailStatus, RawMail
+from tanggap.inboxes.services import mail_process, mail_store
+
+# A folder of single messages: these suffixes are read, anything else is left alone.
+MESSAGE_SUFFIXES = frozenset({".eml", ".box", ".msg.txt", ".mail"})
+MAX_REF = 255
+
+Progress = Callable[[int, int, RawMail | None], None]
+
+
+@dataclass(slots=True)
+class ImportReport:
+    total: int = 0
+    new: int = 0  # stored by this run
+    already: int = 0  # stored by an earlier run (or by another transport)
+    processed: int = 0
+    quarantined: int = 0
+    pending: int = 0  # stored, processing failed for now: the mail-pending job retries it
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (source ref, error code): not stored
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    source_ref: str
+    read: Callable[[], bytes]
+    # Positions in an mbox shift when a mail client compacts it, and a file may be overwritten by a
+    # later export: such references also carry the content's hash, so other bytes are never taken
+    # for a message imported before. A Maildir key names one message for ever.
+    with_hash: bool = True
+
+
+def _ref(prefix: str, value: str) -> str:
+    ref = f"{prefix}:{value}"
+    if len(ref) <= MAX_REF - 17:  # room for the content hash some references carry
+        return ref
+    return f"{prefix}:sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+
+
+def _source_ref(item: _Item, raw: bytes) -> str:
+    if not item.with_hash:
+        return item.source_ref
+    return f"{item.source_ref}@{hashlib.sha256(raw).hexdigest()[:16]}"
+
+
+def _is_maildir(path: Path) -> bool:
+    return path.is_dir() and (path / "cur").is_dir() and (path / "new").is_dir()
+
+
+def _looks_like_mbox(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(5) == b"From "
+
+
+def _mbox_items(path: Path) -> list[_Item]:
+    box = mailbox.mbox(path, create=False)
+    where = str(path.resolve())
+    return [_Item(_ref("mbox", f"{where}#{key}"), partial(box.get_bytes, key)) for key in box.iterkeys()]
+
+
+def _maildir_items(path: Path) -> list[_Item]:
+    box = mailbox.Maildir(path, factory=None, create=False)
+    # A Maildir key is unique by construction and survives the move from new/ to cur/ and flag changes.
+    return [
+        _Item(_ref("maildir", key), partial(box.get_bytes, key), with_hash=False)
+        for key in sorted(box.iterkeys())
+    ]
+
+
+def _file_items(files: list[Path]) -> list[_Item]:
+    return [_Item(_ref("file", str(f.resolve())), f.read_bytes) for f in files]
+
+
+def _message_files(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and any(p.name.endswith(s) for s in MESSAGE_SUFFIXES)
+    )
+
+
+def mail_sources(path: Path) -> list[_Item]:
+    """The messages at ``path``, whichever of the supported layouts it is."""
+    if _is_maildir(path):
+        return _maildir_items(path)
+    if path.is_dir():
+        return _file_items(_message_files(path))
+    if path.is_file():
+        return _mbox_items(path) if _looks_like_mbox(path) else _file_items([path])
+    raise InvalidInput("no mbox, Maildir, folder or file at that path", field="path")
+
+
+def _each(items: list[_Item]) -> Iterator[tuple[_Item, bytes | None, str]]:
+    for item in items:
+        try:
+            yield item, item.read(), ""
+        except (OSError, KeyError) as exc:  # a file removed or unreadable since it was listed
+            yield item, None, type(exc).__name__
+
+
+def mail_import(
+    *, inbox: Inbox, path: Path, progress: Progress | None = None, store: BlobStore | None = None
+) -> ImportReport:
+    """Import every message at ``path`` into ``inbox``; ``progress(done, total, row)`` after each."""
+    items = mail_sources(Path(path))
+    store = store or default_store()
+    report = ImportReport(total=len(items))
+    for done, (item, raw, error) in enumerate(_each(items), start=1):
+        row: RawMail | None = None
+        if raw is None:
+            report.refused.append((item.source_ref, error))
+        else:
+            try:
+                row, created = mail_store(
+                    inbox=inbox,
+                    raw=raw,
+                    source=MailSource.IMPORT,
+                    source_ref=_source_ref(item, raw),
+                    store=store,
+                )
+            except ApplicationError as exc:  # over the store bound: reported, the file stays where it is
+                report.refused.append((item.source_ref, str(exc.code)))
+            else:
+                if created:
+                    report.new += 1
+                else:
+                    report.already += 1
+                if row.status == MailStatus.RECEIVED:
+                    row = mail_process(raw_mail=row, store=store)
+                if row.status == MailStatus.PROCESSED:
+                    report.processed += 1
+                elif row.status == MailStatus.QUARANTINED:
+                    report.quarantined += 1
+                else:
+                    report.pending += 1
+        if progress is not None:
+            progress(done, report.total, row)
+    return report
