@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from tanggap.accounts.models import Role, Team, User
+from tanggap.inboxes.models import InboxLanguage
 from tanggap.tickets.inbound import MAX_SUBJECT, MAX_TEXT
 from tanggap.tickets.models import Channel, Priority, Status
 
@@ -197,3 +198,22 @@ class ProfileForm(Form):
 
 class TokenForm(Form):
     name = forms.CharField(label=_("Token name"), max_length=100)
+
+
+class InboxForm(Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    address = forms.CharField(
+        label=_("Address"),
+        max_length=320,
+        help_text=_("The address customers write to, e.g. support@example.com."),
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    team = forms.ModelChoiceField(
+        label=_("Team"), queryset=Team.objects.all(), required=False, empty_label=_("No team")
+    )
+    language = forms.ChoiceField(
+        label=_("Language"), choices=InboxLanguage.choices, initial=InboxLanguage.INDONESIAN
+    )
+    signature = forms.CharField(
+        label=_("Signature"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+    )

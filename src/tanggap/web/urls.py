@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tanggap.web.views import admin, auth, customers, queue, search, settings, tickets
+from tanggap.web.views import admin, auth, customers, inboxes, queue, search, settings, tickets
 
 app_name = "web"
 
@@ -41,6 +41,11 @@ urlpatterns = [
     path("admin/teams/", admin.teams, name="admin_teams"),
     path("admin/teams/new/", admin.team_new, name="admin_team_new"),
     path("admin/teams/<int:team_id>/", admin.team_edit, name="admin_team"),
+    path("admin/inboxes/", inboxes.inboxes, name="admin_inboxes"),
+    path("admin/inboxes/new/", inboxes.inbox_new, name="admin_inbox_new"),
+    path("admin/quarantine/", inboxes.quarantine, name="admin_quarantine"),
+    path("admin/quarantine/<int:mail_id>/", inboxes.quarantine_mail, name="admin_quarantine_mail"),
+    path("admin/quarantine/<int:mail_id>/retry/", inboxes.quarantine_retry, name="admin_quarantine_retry"),
     path("settings/", settings.settings_page, name="settings"),
     path("settings/profile/", settings.settings_profile, name="settings_profile"),
     path("settings/password/", settings.settings_password, name="settings_password"),
