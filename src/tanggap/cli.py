@@ -477,10 +477,12 @@ def _register_channel_commands() -> None:
     # Each channel keeps its commands beside its code; they set Django up themselves when they need it.
     from tanggap.inboxes.import_cli import import_mail, inbox
     from tanggap.inboxes.mail_cli import mail
+    from tanggap.inboxes.smtp_cli import smtp
 
     main.add_command(mail)
     main.add_command(inbox)
     main.add_command(import_mail)
+    main.add_command(smtp)
 
 
 _register_channel_commands()

@@ -72,6 +72,18 @@ def test_receive_stores_the_bytes_then_opens_a_ticket_in_the_inboxes_team(inbox,
     assert row.mail_message_id.endswith("@mail.example.com")
 
 
+def test_a_content_type_the_stdlib_header_parser_chokes_on_still_reaches_its_ticket(inbox):
+    # policy.default raises IndexError on this parameter list; the mail is readable and must not stay stuck.
+    raw = (
+        b"From: Siti <siti@example.com>\r\nTo: support@tanggap.test\r\nSubject: Paket\r\n"
+        b"Message-ID: <odd-params@example.com>\r\nContent-Type: text/plain;0*\r\n\r\n"
+        b"Halo, pesanan saya belum sampai.\r\n"
+    )
+    row = mail_receive(inbox=inbox, raw=raw, source=MailSource.IMPORT, source_ref="file:odd.eml")
+    assert row.status == MailStatus.PROCESSED, row.reason
+    assert "pesanan saya belum sampai" in row.message.body_text
+
+
 def test_store_writes_nothing_parsed_and_is_idempotent(inbox):
     raw = make_mail()
     first, created = mail_store(inbox=inbox, raw=raw, source=MailSource.IMPORT)

@@ -375,3 +375,30 @@ def test_subject_from_text_is_cut_at_a_word(receive):
     ticket = receive(text, subject="").ticket
     assert ticket.subject == "Pesanan TGP-630758 sudah dibatalkan 8 hari lalu, tapi pengembalian dana Rp…"
     assert receive("Pendek saja", subject="").ticket.subject == "Pendek saja"
+
+
+def test_visible_length_is_stored_with_the_whole_text():
+    text = "Sudah sampai, terima kasih.\n\n> Pesanan Anda sudah dikirim."
+    message = message_receive(inbound=inbound(text, visible_length=27)).message
+    message.refresh_from_db()
+    assert message.body_text == text
+    assert message.visible_length == 27
+    assert message.visible_text == "Sudah sampai, terima kasih."
+    assert message.hidden_text == "> Pesanan Anda sudah dikirim."
+
+
+@pytest.mark.parametrize("length", [None, 0, -3, 10_000, len("Halo, pesanan saya belum sampai.")])
+def test_visible_length_outside_the_text_shows_everything(length):
+    message = message_receive(inbound=inbound(visible_length=length)).message
+    message.refresh_from_db()
+    assert message.visible_length is None
+    assert message.visible_text == message.body_text == "Halo, pesanan saya belum sampai."
+    assert message.hidden_text == ""
+
+
+def test_visible_length_does_not_apply_to_text_made_from_html():
+    # The cut describes the channel's text; an HTML-only message stores text made from its HTML.
+    message = message_receive(
+        inbound=inbound("", html="<p>Halo, pesanan saya belum sampai.</p>", visible_length=4)
+    )
+    assert message.message.visible_length is None

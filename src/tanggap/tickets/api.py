@@ -95,7 +95,11 @@ class MessageOut(Schema):
     author: AgentRef | None
     customer_id: int | None
     channel: str
-    body_text: str
+    body_text: str = Field(description="The whole text, quoted history included.")
+    visible_text: str = Field(
+        description="The sender's own reply: `body_text` without the quoted history and signature "
+        "found after it when the message arrived (the whole text when none was found)."
+    )
     body_html: str
     event_code: str
     event_data: dict[str, Any]
@@ -154,6 +158,7 @@ def message_out(message: Message) -> dict[str, Any]:
         "customer_id": message.customer_id,
         "channel": message.channel,
         "body_text": message.body_text,
+        "visible_text": message.visible_text,
         "body_html": message.body_html,
         "event_code": message.event_code,
         "event_data": message.event_data,

@@ -36,6 +36,9 @@ class InboundMessage:
     ``team_id`` is the team a new ticket goes to (the inbox's team). ``automatic`` names machine mail
     (``"auto_reply"``, ``"bounce"`` … from ``inboxes.email.loops``): it joins its thread without
     changing the ticket's status and is never answered automatically.
+    ``visible_length`` is how much of ``text`` is the sender's own reply when the channel found quoted
+    history or a signature after it (``text[:visible_length]``); ``None`` shows the whole text. It is
+    worked out once, here at intake, so showing a message never runs the trimmer.
     """
 
     channel: str
@@ -51,3 +54,4 @@ class InboundMessage:
     attachments: tuple[InboundAttachment, ...] = ()
     team_id: int | None = None
     automatic: str = ""
+    visible_length: int | None = None

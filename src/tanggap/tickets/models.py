@@ -168,6 +168,9 @@ class Message(models.Model):
     delivery_status = models.CharField(max_length=16, choices=DeliveryStatus.choices, blank=True, default="")
     # Machine mail (auto-reply, bounce …; the kind from ``inboxes.email.loops``), "" when a person wrote it.
     automatic = models.CharField(_("automatic"), max_length=32, blank=True, default="")
+    # How much of ``body_text`` is the sender's own reply; the rest is quoted history or a signature.
+    # Set once at intake (``InboundMessage.visible_length``); null shows the whole text.
+    visible_length = models.PositiveIntegerField(_("visible length"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), db_index=True)
 
     class Meta:
@@ -178,6 +181,21 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on #{self.ticket_id}"
+
+    @property
+    def visible_text(self) -> str:
+        """The sender's own reply: the whole text unless quoted history was found at intake."""
+        if self.visible_length is None:
+            return self.body_text
+        return self.body_text[: self.visible_length]
+
+    @property
+    def hidden_text(self) -> str:
+        """What follows the visible reply (quoted history, signature), without the blank lines that
+        separated them; "" when nothing was cut."""
+        if self.visible_length is None:
+            return ""
+        return self.body_text[self.visible_length :].lstrip("\n")
 
 
 class Attachment(models.Model):

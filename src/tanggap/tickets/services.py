@@ -56,7 +56,10 @@ from tanggap.tickets.timeline import (
     _new_ticket,
     _set_tags,
     _store_attachments,
+    _team,
+    _thread_target,
     _transition,
+    _visible_length,
 )
 
 # ---------------------------------------------------------------- inbound
@@ -111,20 +114,6 @@ def _already_received(key: str) -> ReceiveResult | None:
         duplicate=True,
         may_answer_automatically=not existing.automatic,
     )
-
-
-def _thread_target(ticket_id: int) -> Ticket | None:
-    """The locked ticket a message for ``ticket_id`` belongs to: merged tickets forward to the
-    ticket they were merged into."""
-    try:
-        ticket = Ticket.objects.select_for_update().filter(pk=int(ticket_id)).first()
-    except (TypeError, ValueError, OverflowError):
-        return None
-    seen: set[int] = set()
-    while ticket is not None and ticket.merged_into_id and ticket.pk not in seen:
-        seen.add(ticket.pk)
-        ticket = Ticket.objects.select_for_update().filter(pk=ticket.merged_into_id).first()
-    return ticket
 
 
 def _receive(inbound: InboundMessage, key: str | None, store: BlobStore | None) -> ReceiveResult:
@@ -182,6 +171,7 @@ def _receive(inbound: InboundMessage, key: str | None, store: BlobStore | None) 
         idempotency_key=key,
         external_id=inbound.external_id,
         automatic=automatic,
+        visible_length=_visible_length(inbound, text),
     )
     _store_attachments(message, inbound.attachments, store)
     if not created and not automatic:
@@ -219,12 +209,6 @@ def _receive(inbound: InboundMessage, key: str | None, store: BlobStore | None) 
     return ReceiveResult(
         ticket, message, ticket_created=created, duplicate=False, may_answer_automatically=not automatic
     )
-
-
-def _team(team_id: int | None) -> Team | None:
-    if team_id is None:
-        return None
-    return Team.objects.filter(pk=team_id).first()
 
 
 # ---------------------------------------------------------------- agent actions

@@ -28,6 +28,7 @@ from tanggap.tickets.inbound import (
     MAX_SUBJECT,
     MAX_TEXT,
     InboundAttachment,
+    InboundMessage,
 )
 from tanggap.tickets.models import (
     Attachment,
@@ -120,6 +121,7 @@ def _append(
     external_id: str = "",
     delivery_status: str = DeliveryStatus.NONE,
     automatic: str = "",
+    visible_length: int | None = None,
 ) -> Message:
     message = Message.objects.create(
         ticket=ticket,
@@ -135,6 +137,7 @@ def _append(
         external_id=external_id[:998],
         delivery_status=delivery_status,
         automatic=automatic,
+        visible_length=visible_length,
         created_at=at,
     )
     if kind != MessageKind.EVENT:
@@ -290,3 +293,35 @@ def _transition(
         },
     )
     return True
+
+
+# ---------------------------------------------------------------- receiving
+
+
+def _thread_target(ticket_id: int) -> Ticket | None:
+    """The locked ticket a message for ``ticket_id`` belongs to: merged tickets forward to the
+    ticket they were merged into."""
+    try:
+        ticket = Ticket.objects.select_for_update().filter(pk=int(ticket_id)).first()
+    except (TypeError, ValueError, OverflowError):
+        return None
+    seen: set[int] = set()
+    while ticket is not None and ticket.merged_into_id and ticket.pk not in seen:
+        seen.add(ticket.pk)
+        ticket = Ticket.objects.select_for_update().filter(pk=ticket.merged_into_id).first()
+    return ticket
+
+
+def _visible_length(inbound: InboundMessage, text: str) -> int | None:
+    """The channel's cut, kept only when it falls inside the text actually stored (an HTML-only
+    message stores text made from its HTML, which the cut does not describe)."""
+    length = inbound.visible_length
+    if length is None or text != inbound.text or not 0 < length < len(text):
+        return None
+    return length
+
+
+def _team(team_id: int | None) -> Team | None:
+    if team_id is None:
+        return None
+    return Team.objects.filter(pk=team_id).first()

@@ -243,7 +243,10 @@ def test_random_header_values_never_raise(headers: list[tuple[str, str]], body: 
     lines = "\n".join(f"{name}: {' '.join(value.splitlines())}" for name, value in headers)
     raw = (lines + "\n\n" + body).encode("utf-8", "surrogatepass")
     for policy in (email.policy.default, email.policy.compat32):
-        msg = email.message_from_bytes(raw, policy=policy)
+        try:
+            msg = email.message_from_bytes(raw, policy=policy)
+        except Exception:  # noqa: S112 - the stdlib's own parser gave up (policy.default does, on some parameters)
+            continue
         result = classify_automatic(msg)
         assert result.is_automatic == (result.kind != "human")
         parse_bounce(msg)
@@ -253,9 +256,12 @@ def test_random_header_values_never_raise(headers: list[tuple[str, str]], body: 
 @settings(max_examples=60, deadline=None)
 @given(st.binary(max_size=2000))
 def test_random_bytes_never_raise(raw: bytes) -> None:
-    msg = email.message_from_bytes(
-        b"Content-Type: multipart/report; boundary=x\n\n" + raw, policy=email.policy.default
-    )
+    try:
+        msg = email.message_from_bytes(
+            b"Content-Type: multipart/report; boundary=x\n\n" + raw, policy=email.policy.default
+        )
+    except Exception:  # the stdlib's own parser gave up: nothing of ours to test
+        return
     classify_automatic(msg)
     parse_bounce(msg)
     parse_feedback_report(msg)
