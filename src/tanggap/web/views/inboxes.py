@@ -10,7 +10,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Max, Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -19,8 +18,14 @@ from django.views.decorators.http import require_POST, require_safe
 
 from tanggap.core.blobs import default_store
 from tanggap.core.errors import ApplicationError, ErrorCode
-from tanggap.inboxes.models import Inbox, MailStatus, RawMail
-from tanggap.inboxes.selectors import MANAGE_ACTION, inbox_list, mail_quarantine_list, raw_mail_get
+from tanggap.inboxes.models import MailStatus, RawMail
+from tanggap.inboxes.selectors import (
+    MANAGE_ACTION,
+    inbox_list,
+    inbox_list_with_traffic,
+    mail_quarantine_list,
+    raw_mail_get,
+)
 from tanggap.inboxes.services import inbox_create, mail_retry
 from tanggap.web.forms import InboxForm
 from tanggap.web.views.common import (
@@ -91,20 +96,11 @@ class QuarantineRow:
     reason: str
 
 
-def _with_traffic(inboxes: QuerySet[Inbox]) -> QuerySet[Inbox]:
-    # One grouped query for every inbox: there are few inboxes, and the page must not ask per row.
-    return inboxes.annotate(
-        last_received_at=Max("raw_mails__received_at"),
-        processed_count=Count("raw_mails", filter=Q(raw_mails__status=MailStatus.PROCESSED)),
-        quarantined_count=Count("raw_mails", filter=Q(raw_mails__status=MailStatus.QUARANTINED)),
-    )
-
-
 @login_required
 @require_action(MANAGE_ACTION)
 @require_safe
 def inboxes(request: AuthedRequest) -> HttpResponse:
-    rows = list(_with_traffic(inbox_list(user=request.user)))
+    rows = list(inbox_list_with_traffic(user=request.user))
     return render(request, "web/admin/inboxes.html", {"inboxes": rows})
 
 
