@@ -33,7 +33,7 @@ from tanggap.customers.services import identity_mark_bounced
 from tanggap.inboxes.email.bounces import Bounce, parse_bounce
 from tanggap.inboxes.email.loops import classify_automatic
 from tanggap.inboxes.email.parse import MAX_BYTES, ParsedMail, parse_mail, to_inbound
-from tanggap.inboxes.email.trim import split_reply
+from tanggap.inboxes.email.trim import visible_prefix_length
 from tanggap.inboxes.models import (
     MAX_REASON_DETAIL,
     Inbox,
@@ -258,7 +258,7 @@ def mail_process(*, raw_mail: RawMail, store: BlobStore | None = None) -> RawMai
             if not parsed.subject.strip():
                 return _quarantine(row, REASON_EMPTY)
             inbound = dataclasses.replace(inbound, text=parsed.subject)
-        inbound = dataclasses.replace(inbound, visible_length=_visible_length(inbound.text))
+        inbound = dataclasses.replace(inbound, visible_length=visible_prefix_length(inbound.text))
         return _deliver(row, reading, inbound, store)
     except ApplicationError as exc:
         detail = f"{exc.message} {exc.details}" if exc.details else exc.message
@@ -271,21 +271,6 @@ def mail_process(*, raw_mail: RawMail, store: BlobStore | None = None) -> RawMai
             reason=REASON_FAILED, reason_detail=_detail(f"{type(exc).__name__}: {exc}")
         )
         return RawMail.objects.get(pk=row.pk)
-
-
-def _visible_length(text: str) -> int | None:
-    """How much of ``text`` the timeline shows: the reply without the quoted history and signature
-    after it. Worked out here, once per mail, so a ticket page never runs the trimmer. ``None`` (show
-    everything) unless the reply is exactly where the text starts, e.g. when the customer wrote
-    below the quote or between quoted lines."""
-    reply = split_reply(text)
-    if not reply.trimmed:
-        return None
-    start = len(text) - len(text.lstrip())
-    if not reply.visible or not text.startswith(reply.visible, start):
-        return None
-    end = start + len(reply.visible)
-    return end if text[end:].strip() else None
 
 
 def _usable_address(address: str) -> bool:

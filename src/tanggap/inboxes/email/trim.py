@@ -272,3 +272,18 @@ def _visible_html(html: str) -> str:
     cuts = [m.start() for m in (_HTML_QUOTE.search(head), _HTML_HR_OUTLOOK.search(head)) if m]
     visible = head[: min(cuts)] if cuts else head
     return visible if re.sub(r"<[^>]*>|&nbsp;|\s", "", visible) else html
+
+
+def visible_prefix_length(text: str) -> int | None:
+    """How much of ``text`` the timeline shows: the reply without the quoted history and signature
+    after it, worked out once per mail so a page never runs the trimmer. ``None`` (show everything)
+    unless the reply is exactly where the text starts: not when the customer wrote below the quote or
+    between quoted lines."""
+    reply = split_reply(text)
+    if not reply.trimmed:
+        return None
+    start = len(text) - len(text.lstrip())
+    if not reply.visible or not text.startswith(reply.visible, start):
+        return None
+    end = start + len(reply.visible)
+    return end if text[end:].strip() else None

@@ -171,13 +171,6 @@ def paginate(
     return Page(items=items[:size], number=number, has_next=len(items) > size)
 
 
-def capped_count(qs: QuerySet[Any], cap: int | None = None) -> tuple[int, bool]:
-    """How many rows, counting at most ``cap`` (so a large queue costs no more than a small one)."""
-    cap = cap or COUNT_CAP
-    n = qs.order_by()[:cap].count()
-    return n, n >= cap
-
-
 def parse_int(value: Any) -> int | None:
     try:
         number = int(value)
