@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tanggap.core.models import OutboxRow
+
 MAX_REASON_DETAIL = 500
 
 
@@ -15,12 +17,18 @@ class InboxLanguage(models.TextChoices):
     ENGLISH = "en", _("English")
 
 
+class Security(models.TextChoices):
+    SSL = "ssl", _("SSL/TLS")
+    STARTTLS = "starttls", _("STARTTLS")
+    NONE = "none", _("None (loopback only)")
+
+
 class Inbox(models.Model):
     """One advertised address (support@…, billing@…) and the team its new tickets go to.
 
-    Connection settings (IMAP/SMTP host, user, secret) arrive with the adapters as one ``connection``
-    JSON value whose secret fields are encrypted with ``core.crypto`` before they are stored and never
-    logged or shown again; nothing here holds a secret yet.
+    Mail reaches it over IMAP (``imap_*``, polled), SMTP (``tanggap smtp``), the importer or its web form;
+    replies leave over the inbox's outgoing SMTP server (``smtp_*``). Passwords are stored encrypted with
+    ``core.crypto`` (purposes ``inbox.imap`` and ``inbox.smtp``), never logged and never shown again.
     """
 
     name = models.CharField(_("name"), max_length=100, unique=True)
@@ -33,12 +41,41 @@ class Inbox(models.Model):
     )
     signature = models.TextField(_("signature"), blank=True, default="")
     is_active = models.BooleanField(_("active"), default=True)
+    # Incoming: an IMAP mailbox polled for new mail ("" host = no polling).
+    imap_host = models.CharField(_("IMAP server"), max_length=255, blank=True, default="")
+    imap_port = models.PositiveIntegerField(_("IMAP port"), null=True, blank=True)
+    imap_security = models.CharField(
+        _("IMAP security"), max_length=8, choices=Security.choices, default=Security.SSL
+    )
+    imap_username = models.CharField(_("IMAP user"), max_length=320, blank=True, default="")
+    imap_password = models.TextField(blank=True, default="")  # core.crypto, purpose "inbox.imap"
+    imap_folder = models.CharField(_("IMAP folder"), max_length=255, blank=True, default="INBOX")
+    # After a mail is stored: moved to this folder, or (blank) flagged \Seen where it is.
+    imap_done_folder = models.CharField(
+        _("folder for processed mail"), max_length=255, blank=True, default=""
+    )
+    # Outgoing: the SMTP server replies are sent through ("" host = the site's default server).
+    smtp_host = models.CharField(_("SMTP server"), max_length=255, blank=True, default="")
+    smtp_port = models.PositiveIntegerField(_("SMTP port"), null=True, blank=True)
+    smtp_security = models.CharField(
+        _("SMTP security"), max_length=8, choices=Security.choices, default=Security.STARTTLS
+    )
+    smtp_username = models.CharField(_("SMTP user"), max_length=320, blank=True, default="")
+    smtp_password = models.TextField(blank=True, default="")  # core.crypto, purpose "inbox.smtp"
+    # The public web form (``/form/<form_key>/``); "" = no form.
+    form_key = models.CharField(max_length=32, blank=True, default="")
+    form_enabled = models.BooleanField(_("web form enabled"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("inbox")
         verbose_name_plural = _("inboxes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["form_key"], condition=~Q(form_key=""), name="inbox_form_key_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.address}>"
@@ -134,3 +171,63 @@ class MailMessageId(models.Model):
 
     def __str__(self) -> str:
         return f"<{self.message_id}> -> #{self.ticket_id}"
+
+
+class ImapState(models.Model):
+    """Where polling of one inbox's IMAP folder stands, and how it went (the dead-zone audit reads it).
+
+    ``uidvalidity`` and ``last_uid`` say which UIDs were already stored: a mail is fetched with PEEK,
+    stored, committed, and only then moved or flagged on the server and ``last_uid`` advanced. A new
+    UIDVALIDITY means the server renumbered the folder: every mail is read again and the content hash
+    (``RawMail`` is unique per inbox and sha256) keeps what was already stored from being stored twice.
+    """
+
+    inbox = models.OneToOneField(Inbox, on_delete=models.CASCADE, related_name="imap_state")
+    folder = models.CharField(max_length=255, default="INBOX")
+    uidvalidity = models.BigIntegerField(null=True, blank=True)
+    last_uid = models.BigIntegerField(default=0)
+    last_poll_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=MAX_REASON_DETAIL, blank=True, default="")
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    stored_total = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("IMAP state")
+        verbose_name_plural = _("IMAP states")
+
+    def __str__(self) -> str:
+        return f"IMAP {self.inbox_id} {self.uidvalidity}:{self.last_uid}"
+
+
+class OutboundMail(OutboxRow):
+    """One reply leaving by e-mail: written in the same transaction as the reply, sent by the outbox.
+
+    The headers that thread it (``mail_message_id`` ours and unique, ``in_reply_to``, ``references``) are
+    fixed when the row is written, so a retry sends the very same mail and the customer's answer
+    threads back through ``MailMessageId`` (recorded with the row, direction ``out``).
+    """
+
+    inbox = models.ForeignKey(Inbox, on_delete=models.PROTECT, related_name="outbound_mails")
+    message = models.OneToOneField("tickets.Message", on_delete=models.CASCADE, related_name="outbound_mail")
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    to_address = models.CharField(max_length=320)
+    to_name = models.CharField(max_length=255, blank=True, default="")
+    cc = models.JSONField(default=list, blank=True)
+    subject = models.CharField(max_length=998)
+    mail_message_id = models.CharField(max_length=255, unique=True)  # ours, without <>
+    in_reply_to = models.CharField(max_length=998, blank=True, default="")
+    references = models.JSONField(default=list, blank=True)
+    # The server's answer to the last attempt ("250 2.0.0 Ok: queued as …", "550 5.1.1 …").
+    smtp_response = models.CharField(max_length=MAX_REASON_DETAIL, blank=True, default="")
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("outgoing mail")
+        verbose_name_plural = _("outgoing mail")
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outboundmail_due_idx")]
+
+    def __str__(self) -> str:
+        return f"<{self.mail_message_id}> to {self.to_address} ({self.status})"

@@ -23,7 +23,7 @@ from tanggap.core.text import guess_language, search_text
 from tanggap.customers.models import Customer
 from tanggap.customers.selectors import customer_survivor
 from tanggap.customers.services import customer_find_or_create
-from tanggap.tickets import workflow
+from tanggap.tickets import outbound, workflow
 from tanggap.tickets.inbound import (
     InboundAttachment,
     InboundMessage,
@@ -331,6 +331,7 @@ def reply_send(
         delivery_status=DeliveryStatus.QUEUED,
     )
     _store_attachments(message, attachments)
+    _queue_delivery(message)
     if ticket.first_response_at is None:
         ticket.first_response_at = at
     ticket.last_agent_reply_at = at
@@ -352,6 +353,17 @@ def reply_send(
     if auto_assigned:
         _announce_assignment(ticket, actor, reason="replied")
     return message
+
+
+def _queue_delivery(message: Message) -> None:
+    """Hand the reply to its channel's adapter, which queues it in this transaction. A channel with
+    no adapter (phone, API) has nothing to deliver: the reply is a record of what was said."""
+    sender = outbound.sender_for(message.channel)
+    if sender is None:
+        Message.objects.filter(pk=message.pk).update(delivery_status=DeliveryStatus.NONE)
+        message.delivery_status = DeliveryStatus.NONE
+        return
+    sender(message)
 
 
 @transaction.atomic
