@@ -23,6 +23,16 @@ def _blob_dir(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_webhook_subscriptions():
+    # Each test's database starts anew; the per-process list of active subscriptions must too.
+    from tanggap.webhooks.selectors import forget_active
+
+    forget_active()
+    yield
+    forget_active()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Argon2 is deliberately slow; tests that check the production hasher set it back themselves.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -41,7 +41,7 @@ def test_admin_sees_opens_and_retries_a_quarantined_mail(
     def refuse(**kwargs):
         raise InvalidInput("refused for the test", field="text")
 
-    monkeypatch.setattr(services, "message_receive", refuse)
+    monkeypatch.setattr(services, "messages_receive", refuse)
     row = mail_receive(inbox=inbox, raw=RAW, source=MailSource.IMAP)
     assert row.status == MailStatus.QUARANTINED
 

@@ -172,7 +172,7 @@ def test_a_failure_mid_processing_leaves_the_mail_for_the_next_try(inbox, monkey
     def crash(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "message_receive", crash)
+    monkeypatch.setattr(services, "messages_receive", crash)
     failed = mail_process(raw_mail=row)
     assert failed.status == MailStatus.RECEIVED
     assert failed.reason == services.REASON_FAILED and "database went away" in failed.reason_detail
@@ -223,10 +223,10 @@ def test_mail_over_the_store_bound_is_refused_so_the_transport_keeps_it(inbox, m
 
 
 def test_a_refusal_of_the_write_path_quarantines_with_its_code(inbox, monkeypatch):
-    def refuse(**kwargs):
-        raise InvalidInput("the message is empty", field="text")
+    def refuse(*, inbounds, **kwargs):
+        return [InvalidInput("the message is empty", field="text") for _ in inbounds]
 
-    monkeypatch.setattr(services, "message_receive", refuse)
+    monkeypatch.setattr(services, "messages_receive", refuse)
     row = mail_receive(inbox=inbox, raw=make_mail(), source=MailSource.IMAP)
     assert row.status == MailStatus.QUARANTINED and row.reason == "invalid_input"
     assert "the message is empty" in row.reason_detail

@@ -190,7 +190,7 @@ def test_quarantine_lists_reasons_as_sentences(admin_client_, inbox, quarantined
 
 def test_quarantine_filters_by_inbox_and_reason(admin_client_, inbox, quarantined, monkeypatch):
     other = inbox_create(actor=None, name="Billing", address="billing@tanggap.test")
-    monkeypatch.setattr(services, "message_receive", refuse)
+    monkeypatch.setattr(services, "messages_receive", refuse)
     refused = mail_receive(inbox=other, raw=make_mail(), source=MailSource.IMAP)
     url = reverse("web:admin_quarantine")
     body = admin_client_.get(f"{url}?inbox={other.pk}").content.decode()
@@ -231,7 +231,7 @@ def test_quarantine_pages_without_counting(admin_client_, inbox):
 
 
 def test_retry_after_a_fix_processes_the_mail(admin_client_, admin, inbox, monkeypatch):
-    monkeypatch.setattr(services, "message_receive", refuse)
+    monkeypatch.setattr(services, "messages_receive", refuse)
     row = mail_receive(inbox=inbox, raw=make_mail(subject="Pesanan 1234"), source=MailSource.IMAP)
     assert row.status == MailStatus.QUARANTINED and row.reason == "invalid_input"
     page = admin_client_.get(reverse("web:admin_quarantine_mail", args=[row.pk])).content.decode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,8 @@ from django.utils import timezone
 
 from tanggap.accounts.permissions import require
 from tanggap.core import events
-from tanggap.core.audit import audit_record
+from tanggap.core.audit import audit_entry, audit_record, audit_record_many
+from tanggap.core.bulk import insert_many
 from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput, NotFound
 from tanggap.customers.identities import InvalidIdentity, normalise
 from tanggap.customers.models import BounceSeverity, Customer, Identity, IdentityKind, Organisation
@@ -29,21 +31,74 @@ def customer_find_or_create(*, kind: str, value: str, name: str = "") -> tuple[C
     """The customer who owns this identity, created with it when new. Safe under concurrency:
     the identity's unique constraint decides who wins."""
     value = _normalised(kind, value)
-    existing = Identity.objects.select_related("customer").filter(kind=kind, value=value).first()
-    if existing is not None:
-        return customer_survivor(existing.customer), False
     try:
         with transaction.atomic():
-            customer = Customer.objects.create(name=" ".join(name.split())[:200])
-            Identity.objects.create(customer=customer, kind=kind, value=value, is_primary=True)
-            audit_record(actor=None, action="customer.created", target=customer, data={"via": kind})
-            return customer, True
+            found = customers_find_or_create(senders=[(kind, value, name)])[0]
     except IntegrityError:
         # Another worker created this identity between our check and our insert: theirs wins.
         identity = Identity.objects.select_related("customer").filter(kind=kind, value=value).first()
         if identity is None:
             raise
         return customer_survivor(identity.customer), False
+    if isinstance(found, ApplicationError):
+        raise found
+    return found
+
+
+def customers_find_or_create(
+    *, senders: Sequence[tuple[str, str, str]]
+) -> list[tuple[Customer, bool] | ApplicationError]:
+    """``customer_find_or_create`` for many ``(kind, value, name)`` at once, in order: one read of the
+    identities and one insert of the new customers and of their identities, whatever the count. The
+    same new identity twice is one customer (named by its first sender). Call inside a transaction;
+    an ``IntegrityError`` means another worker created one of them first (try again, or one by one)."""
+    results: list[tuple[Customer, bool] | ApplicationError | None] = [None] * len(senders)
+    keys: list[tuple[str, str] | None] = []
+    for index, (kind, value, _name) in enumerate(senders):
+        try:
+            keys.append((kind, _normalised(kind, value)))
+        except InvalidInput as exc:
+            keys.append(None)
+            results[index] = exc
+    wanted: dict[str, set[str]] = {}
+    for key in keys:
+        if key is not None:
+            wanted.setdefault(key[0], set()).add(key[1])
+    known: dict[tuple[str, str], Customer] = {}
+    for kind, values in wanted.items():
+        ordered = sorted(values)
+        for start in range(0, len(ordered), 500):
+            rows = Identity.objects.select_related("customer").filter(
+                kind=kind, value__in=ordered[start : start + 500]
+            )
+            known.update({(kind, row.value): customer_survivor(row.customer) for row in rows})
+    new: dict[tuple[str, str], Customer] = {}
+    for index, key in enumerate(keys):
+        if key is None or key in known or key in new:
+            continue
+        new[key] = Customer(name=" ".join(senders[index][2].split())[:200])
+    if new:
+        insert_many(list(new.values()))
+        insert_many(
+            [
+                Identity(customer=customer, kind=kind, value=value, is_primary=True)
+                for (kind, value), customer in new.items()
+            ]
+        )
+        audit_record_many(
+            audit_entry(actor=None, action="customer.created", target=customer, data={"via": kind})
+            for (kind, _value), customer in new.items()
+        )
+    first_of: set[tuple[str, str]] = set()
+    for index, key in enumerate(keys):
+        if key is None:
+            continue
+        if key in known:
+            results[index] = (known[key], False)
+        else:
+            results[index] = (new[key], key not in first_of)
+            first_of.add(key)
+    return [r for r in results if r is not None]
 
 
 @transaction.atomic

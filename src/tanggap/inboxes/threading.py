@@ -8,9 +8,11 @@ theirs still lands on the ticket.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from tanggap.core.bulk import insert_many
 from tanggap.inboxes.email.thread import message_id_key, reference_candidates, ticket_number_in_subject
 from tanggap.inboxes.models import Inbox, MailDirection, MailMessageId
 from tanggap.tickets.models import Ticket
@@ -27,6 +29,17 @@ def _first_known(rows: Iterable[tuple[str, int]], keys: tuple[str, ...]) -> int 
     return next((found[key] for key in keys if key in found), None)
 
 
+@dataclass(frozen=True, slots=True)
+class ThreadQuery:
+    """What one inbound mail says about the conversation it continues."""
+
+    inbox: Inbox
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    subject: str
+    bounced_message_id: str | None = None
+
+
 def thread_match(
     *,
     inbox: Inbox,
@@ -39,33 +52,64 @@ def thread_match(
 
     A bounce counts only for a mail we sent: anyone can write a "bounce" naming any Message-ID.
     """
-    if bounced_message_id:
-        key = message_id_key(bounced_message_id)
-        ticket_id = _first_known(
-            MailMessageId.objects.filter(message_id=key, direction=MailDirection.OUTBOUND).values_list(
-                "message_id", "ticket_id"
-            )[:1],
-            (key,),
+    query = ThreadQuery(inbox, in_reply_to, tuple(references), subject, bounced_message_id)
+    return thread_match_many([query])[0]
+
+
+def _known(query: Any, keys: set[str]) -> dict[str, int]:
+    """``message_id -> ticket_id`` of the rows of ``query`` whose id is one of ``keys``, 500 at a time."""
+    ordered, found = sorted(keys), {}
+    for start in range(0, len(ordered), 500):
+        found.update(
+            query.filter(message_id__in=ordered[start : start + 500]).values_list("message_id", "ticket_id")
         )
+    return found
+
+
+def thread_match_many(queries: Sequence[ThreadQuery]) -> list[ThreadMatch | None]:
+    """``thread_match`` for many mails at once, with a fixed number of reads whatever their count."""
+    bounced = {message_id_key(q.bounced_message_id) for q in queries if q.bounced_message_id} - {""}
+    candidates = [reference_candidates(q.in_reply_to, q.references) for q in queries]
+    by_inbox: dict[int, set[str]] = {}
+    for query, keys in zip(queries, candidates, strict=True):
+        by_inbox.setdefault(query.inbox.pk, set()).update(keys)
+    every_key = set().union(*by_inbox.values()) if by_inbox else set()
+    sent = _known(MailMessageId.objects.filter(direction=MailDirection.OUTBOUND), bounced | every_key)
+    received = {
+        inbox_id: _known(MailMessageId.objects.filter(inbox_id=inbox_id), keys)
+        for inbox_id, keys in by_inbox.items()
+        if keys
+    }
+    numbers = {n for q in queries if (n := ticket_number_in_subject(q.subject)) is not None}
+    existing = (
+        set(Ticket.objects.filter(pk__in=sorted(numbers)).values_list("pk", flat=True)) if numbers else set()
+    )
+    matches: list[ThreadMatch | None] = []
+    for query, keys in zip(queries, candidates, strict=True):
+        matches.append(_match(query, keys, sent, received.get(query.inbox.pk, {}), existing))
+    return matches
+
+
+def _match(
+    query: ThreadQuery,
+    keys: tuple[str, ...],
+    sent: dict[str, int],
+    received: dict[str, int],
+    existing: set[int],
+) -> ThreadMatch | None:
+    if query.bounced_message_id:
+        ticket_id = sent.get(message_id_key(query.bounced_message_id))
         if ticket_id is not None:
             return ThreadMatch(ticket_id, "bounce")
-    keys = reference_candidates(in_reply_to, references)
-    if keys:
-        rows = MailMessageId.objects.filter(inbox=inbox, message_id__in=keys).values_list(
-            "message_id", "ticket_id"
-        )
-        ticket_id = _first_known(rows, keys)
-        if ticket_id is not None:
-            return ThreadMatch(ticket_id, "headers")
-        # Our own ids are unique everywhere: a reply to a mail we sent from another inbox finds it.
-        rows = MailMessageId.objects.filter(
-            direction=MailDirection.OUTBOUND, message_id__in=keys
-        ).values_list("message_id", "ticket_id")
-        ticket_id = _first_known(rows, keys)
-        if ticket_id is not None:
-            return ThreadMatch(ticket_id, "sent_headers")
-    number = ticket_number_in_subject(subject)
-    if number is not None and Ticket.objects.filter(pk=number).exists():
+    ticket_id = _first_known(received.items(), keys)
+    if ticket_id is not None:
+        return ThreadMatch(ticket_id, "headers")
+    # Our own ids are unique everywhere: a reply to a mail we sent from another inbox finds it.
+    ticket_id = _first_known(sent.items(), keys)
+    if ticket_id is not None:
+        return ThreadMatch(ticket_id, "sent_headers")
+    number = ticket_number_in_subject(query.subject)
+    if number is not None and number in existing:
         return ThreadMatch(number, "subject_token")
     return None
 
@@ -73,10 +117,15 @@ def thread_match(
 def message_id_record(*, inbox: Inbox, message_id: str, ticket: Ticket, direction: str) -> None:
     """Remember that ``message_id`` belongs to ``ticket`` in ``inbox`` (received or sent). The first
     record wins: the same id seen again keeps pointing where it pointed."""
-    key = message_id_key(message_id)
-    if not key:
-        return
-    MailMessageId.objects.bulk_create(
-        [MailMessageId(inbox=inbox, message_id=key, ticket=ticket, direction=direction)],
-        ignore_conflicts=True,
-    )
+    message_ids_record([(inbox, message_id, ticket, direction)])
+
+
+def message_ids_record(records: Iterable[tuple[Inbox, str, Ticket, str]]) -> None:
+    """``message_id_record`` for many ``(inbox, message_id, ticket, direction)`` in one insert."""
+    rows = [
+        MailMessageId(inbox=inbox, message_id=key, ticket=ticket, direction=direction)
+        for inbox, message_id, ticket, direction in records
+        if (key := message_id_key(message_id))
+    ]
+    if rows:
+        insert_many(rows, ignore_conflicts=True)

@@ -17,6 +17,7 @@ from tanggap.accounts.models import Team, User
 from tanggap.core import events
 from tanggap.core.audit import audit_record
 from tanggap.core.blobs import BlobStore, default_store
+from tanggap.core.bulk import insert_many
 from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput, NotFound
 from tanggap.core.html import sanitise, text_from_html
 from tanggap.core.text import search_text
@@ -161,20 +162,32 @@ def _index_subject(ticket: Ticket) -> None:
 def _store_attachments(
     message: Message, attachments: Sequence[InboundAttachment], store: BlobStore | None = None
 ) -> None:
-    _check_attachments(attachments)
-    if not attachments:
+    _store_attachments_many([(message, attachments)], store)
+
+
+def _store_attachments_many(
+    pairs: Sequence[tuple[Message, Sequence[InboundAttachment]]], store: BlobStore | None = None
+) -> None:
+    """The attachments of many messages: their blobs flushed to disk together, one insert of rows."""
+    for _message, attachments in pairs:
+        _check_attachments(attachments)
+    items = [(message, item) for message, attachments in pairs for item in attachments]
+    if not items:
         return
-    store = store or default_store()
-    for item in attachments:
-        sha256 = store.put(item.data)
-        Attachment.objects.create(
-            message=message,
-            sha256=sha256,
-            filename=(item.filename or "attachment")[:255],
-            content_type=(item.content_type or "application/octet-stream")[:255],
-            size=len(item.data),
-            content_id=item.content_id[:255],
-        )
+    names = (store or default_store()).put_many([item.data for _, item in items])
+    insert_many(
+        [
+            Attachment(
+                message=message,
+                sha256=sha256,
+                filename=(item.filename or "attachment")[:255],
+                content_type=(item.content_type or "application/octet-stream")[:255],
+                size=len(item.data),
+                content_id=item.content_id[:255],
+            )
+            for (message, item), sha256 in zip(items, names, strict=True)
+        ]
+    )
 
 
 def normalise_tag(name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.db.models import QuerySet
@@ -53,10 +54,33 @@ def webhook_delivery_get(
         raise NotFound(object="delivery") from None
 
 
+# Every received message publishes events, and each asks which subscriptions want it: the active
+# subscriptions are read at most once per ``ACTIVE_TTL`` per process (a mail import publishes
+# thousands of events a second). A change made in this process is seen at once (``forget_active``,
+# called on save and delete); one made in another process within ``ACTIVE_TTL``.
+ACTIVE_TTL = 1.0
+_active: tuple[float, list[WebhookSubscription]] = (0.0, [])
+
+
+def forget_active(**_kwargs: Any) -> None:
+    global _active
+    _active = (0.0, [])
+
+
+def _active_subscriptions() -> list[WebhookSubscription]:
+    global _active
+    expires, rows = _active
+    now = time.monotonic()
+    if now >= expires:
+        rows = list(WebhookSubscription.objects.filter(active=True))
+        _active = (now + ACTIVE_TTL, rows)
+    return rows
+
+
 def subscriptions_for_event(name: str) -> list[WebhookSubscription]:
     """Active subscriptions that asked for ``name`` (few rows: filtered here, so the same on every
     database)."""
-    return [s for s in WebhookSubscription.objects.filter(active=True) if name in (s.events or [])]
+    return [s for s in _active_subscriptions() if name in (s.events or [])]
 
 
 # ---------------------------------------------------------------- payloads

@@ -206,4 +206,5 @@ def subscription_deactivate_gone(*, subscription_id: int) -> None:
     WebhookSubscription.objects.filter(pk=subscription_id, active=True).update(
         active=False, deactivated_reason="gone", updated_at=timezone.now()
     )
+    selectors.forget_active()
     logger.info("webhook subscription %s deactivated: endpoint answered 410 Gone", subscription_id)
