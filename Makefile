@@ -12,7 +12,7 @@ find_python = for c in python3.13 python3.12 python3 $$HOME/.pyenv/versions/3.13
 	if command -v "$$c" >/dev/null 2>&1 && "$$c" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; \
 	then echo "$$c"; break; fi; done
 
-.PHONY: run test lint test-sqlite test-postgres browser clean
+.PHONY: run test lint test-sqlite test-postgres browser services clean
 
 $(BIN)/python:
 	@py="$$($(find_python))"; \
@@ -39,6 +39,14 @@ browser:
 		|| { echo "Could not install chromium with apt-get" >&2; [ "$$CI" != "true" ] || exit 1; }; \
 	fi
 
+# The IMAP tests start Debian's Dovecot themselves (tests/inboxes/dovecot.py); no service is enabled.
+services:
+	@if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then \
+		echo "Installing Debian's dovecot-imapd for the IMAP tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null) \
+		|| { echo "Could not install dovecot-imapd with apt-get" >&2; [ "$$CI" != "true" ] || exit 1; }; \
+	fi
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
@@ -59,7 +67,7 @@ test-postgres: $(VENV)/.installed-test
 		echo "PostgreSQL is not reachable at $(PG_URL): skipping the PostgreSQL run."; \
 	fi
 
-test: browser $(VENV)/.installed-test
+test: browser services $(VENV)/.installed-test
 	$(MAKE) lint
 	@echo "== SQLite"
 	$(MAKE) test-sqlite

@@ -475,11 +475,13 @@ def manage(args: tuple[str, ...]) -> None:
 
 def _register_channel_commands() -> None:
     # Each channel keeps its commands beside its code; they set Django up themselves when they need it.
+    from tanggap.inboxes.imap_cli import inbox_poll
     from tanggap.inboxes.import_cli import import_mail, inbox
     from tanggap.inboxes.mail_cli import mail
     from tanggap.inboxes.smtp_cli import smtp
 
     main.add_command(mail)
+    inbox.add_command(inbox_poll)
     main.add_command(inbox)
     main.add_command(import_mail)
     main.add_command(smtp)

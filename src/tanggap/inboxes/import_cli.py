@@ -36,13 +36,52 @@ def inbox() -> None:
 @click.option(
     "--language", default="id", show_default=True, type=click.Choice(["id", "en"]), help="Reply language."
 )
-def inbox_add(name: str, address: str, team_name: str, language: str) -> None:
-    """Create inbox NAME for ADDRESS (e.g. support@example.co.id)."""
+@click.option("--imap-host", default="", help="IMAP server to poll for this inbox's mail.")
+@click.option("--imap-port", type=click.IntRange(1, 65535), default=None, help="[default: 993 or 143]")
+@click.option(
+    "--imap-security",
+    type=click.Choice(["ssl", "starttls", "none"]),
+    default="ssl",
+    show_default=True,
+    help="none is allowed only to this machine (localhost).",
+)
+@click.option("--imap-user", default="", help="IMAP user name.")
+@click.option(
+    "--imap-password-file",
+    type=click.File("r", encoding="utf-8"),
+    default=None,
+    help="File holding the IMAP password (first line); else $TANGGAP_IMAP_PASSWORD.",
+)
+@click.option("--imap-folder", default="INBOX", show_default=True, help="Folder to read.")
+@click.option(
+    "--imap-done-folder", default="", help="Move stored mail to this folder (default: flag it as seen)."
+)
+def inbox_add(
+    name: str,
+    address: str,
+    team_name: str,
+    language: str,
+    imap_host: str,
+    imap_port: int | None,
+    imap_security: str,
+    imap_user: str,
+    imap_password_file: Any,
+    imap_folder: str,
+    imap_done_folder: str,
+) -> None:
+    """Create inbox NAME for ADDRESS (e.g. support@example.co.id).
+
+    The IMAP password is never given on the command line (other users could read it there): put it
+    in a file for --imap-password-file, or in the environment variable TANGGAP_IMAP_PASSWORD.
+    """
     _django()
+    import os
+
+    from django.db import transaction
 
     from tanggap.accounts.models import Team
     from tanggap.core.errors import ApplicationError
-    from tanggap.inboxes.services import inbox_create
+    from tanggap.inboxes.services import inbox_create, inbox_update
 
     team = None
     if team_name:
@@ -51,11 +90,33 @@ def inbox_add(name: str, address: str, team_name: str, language: str) -> None:
         )
         if team is None:
             raise click.ClickException(f"no team {team_name!r}")
+    if imap_password_file is not None:
+        imap_password = imap_password_file.readline().rstrip("\r\n")
+    else:
+        imap_password = os.environ.get("TANGGAP_IMAP_PASSWORD", "")
+    if imap_host and not imap_password:
+        click.echo("Warning: no IMAP password (--imap-password-file or TANGGAP_IMAP_PASSWORD).", err=True)
     try:
-        created = inbox_create(actor=None, name=name, address=address, team=team, language=language)
+        with transaction.atomic():
+            created = inbox_create(actor=None, name=name, address=address, team=team, language=language)
+            if imap_host:
+                created = inbox_update(
+                    actor=None,
+                    inbox=created,
+                    imap_host=imap_host,
+                    imap_port=imap_port,
+                    imap_security=imap_security,
+                    imap_username=imap_user,
+                    imap_password=imap_password,
+                    imap_folder=imap_folder,
+                    imap_done_folder=imap_done_folder,
+                )
     except ApplicationError as exc:
         raise click.ClickException(_error_text(exc)) from exc
     click.echo(f"Created inbox {created.name!r} for {created.address}.")
+    if created.imap_host:
+        where = f"{created.imap_username or '-'}@{created.imap_host}"
+        click.echo(f"Polling {where}, folder {created.imap_folder}.")
 
 
 @inbox.command("list")

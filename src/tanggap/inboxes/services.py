@@ -13,8 +13,13 @@ from __future__ import annotations
 import dataclasses
 import email
 import email.policy
+import enum
 import hashlib
+import ipaddress
 import logging
+import re
+import secrets
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -27,26 +32,32 @@ from tanggap.accounts.models import Team
 from tanggap.accounts.permissions import require
 from tanggap.core.audit import audit_record
 from tanggap.core.blobs import BlobStore, default_store
+from tanggap.core.bulk import insert_many, update_many
+from tanggap.core.crypto import encrypt
 from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput
 from tanggap.customers.identities import InvalidIdentity, normalise_email
 from tanggap.customers.services import identity_mark_bounced
 from tanggap.inboxes.email.bounces import Bounce, parse_bounce
 from tanggap.inboxes.email.loops import classify_automatic
 from tanggap.inboxes.email.parse import MAX_BYTES, ParsedMail, parse_mail, to_inbound
+from tanggap.inboxes.email.thread import message_id_key, reference_candidates
 from tanggap.inboxes.email.trim import visible_prefix_length
 from tanggap.inboxes.models import (
     MAX_REASON_DETAIL,
+    ImapState,
     Inbox,
     InboxLanguage,
     MailDirection,
     MailSource,
     MailStatus,
     RawMail,
+    Security,
 )
+from tanggap.inboxes.outbound import outbound_mark_bounced
 from tanggap.inboxes.selectors import MANAGE_ACTION
-from tanggap.inboxes.threading import message_id_record, thread_match
+from tanggap.inboxes.threading import ThreadQuery, message_ids_record, thread_match_many
 from tanggap.tickets.inbound import InboundMessage
-from tanggap.tickets.services import message_receive
+from tanggap.tickets.services import messages_receive
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +80,9 @@ REASON_TOO_MANY_ATTEMPTS = "too_many_attempts"
 REASON_FAILED = "processing_failed"  # an unexpected error; kept received and retried until MAX_ATTEMPTS
 REASON_NO_SENDER = "no_sender"  # no usable address in From, Sender, Reply-To or Return-Path
 REASON_EMPTY = "empty"  # no text, no attachments and no subject
+
+# Mail stored by the web form (source "form") becomes a ticket of this channel; replies go by e-mail.
+CHANNEL_WEB = "web"  # tickets.models.Channel.WEB
 
 
 # ---------------------------------------------------------------- inboxes
@@ -115,6 +129,211 @@ def inbox_create(
     return inbox
 
 
+def _form_key() -> str:
+    return secrets.token_urlsafe(16)  # 22 characters of [A-Za-z0-9_-]
+
+
+@transaction.atomic
+def inbox_form_enable(*, actor: Any, inbox: Inbox, new_key: bool = False) -> Inbox:
+    """Open the inbox's public web form (``/form/<form_key>/``). The key is made on first use and kept
+    when the form is closed and opened again, so embedded forms keep working; ``new_key`` replaces it
+    (the old address then answers 404, e.g. after it was abused)."""
+    if actor is not None:
+        require(actor, MANAGE_ACTION)
+    locked = Inbox.objects.select_for_update().get(pk=inbox.pk)
+    rotated = new_key or not locked.form_key
+    if rotated:
+        locked.form_key = _form_key()
+    locked.form_enabled = True
+    locked.save(update_fields=["form_key", "form_enabled"])
+    audit_record(actor=actor, action="inbox.form_enabled", target=locked, data={"new_key": rotated})
+    return locked
+
+
+@transaction.atomic
+def inbox_form_disable(*, actor: Any, inbox: Inbox) -> Inbox:
+    """Close the inbox's web form: its address answers 404 until it is enabled again."""
+    if actor is not None:
+        require(actor, MANAGE_ACTION)
+    locked = Inbox.objects.select_for_update().get(pk=inbox.pk)
+    if locked.form_enabled:
+        locked.form_enabled = False
+        locked.save(update_fields=["form_enabled"])
+        audit_record(actor=actor, action="inbox.form_disabled", target=locked)
+    return locked
+
+
+class Keep(enum.Enum):
+    """The value ``inbox_update`` leaves as it is (``None`` means "none" for some settings)."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+_HOST = re.compile(r"^[A-Za-z0-9._:\[\]-]{1,255}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_SECRET_CHARS = 1000
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` is this machine (the only place a password may travel unencrypted)."""
+    host = (host or "").strip().strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _connection(prefix: str, values: dict[str, Any], inbox: Inbox) -> dict[str, Any]:
+    """The ``imap_*`` or ``smtp_*`` settings to write, checked; a password encrypted for its purpose."""
+    out: dict[str, Any] = {}
+    host = values.get("host", KEEP)
+    if host is not KEEP:
+        host = (host or "").strip()
+        if host and not _HOST.match(host):
+            raise InvalidInput(field=f"{prefix}_host")
+        out[f"{prefix}_host"] = host
+    port = values.get("port", KEEP)
+    if port is not KEEP:
+        if port is not None and not (isinstance(port, int) and 0 < port < 65536):
+            raise InvalidInput(field=f"{prefix}_port")
+        out[f"{prefix}_port"] = port
+    security = values.get("security", KEEP)
+    if security is not KEEP:
+        if security not in Security.values:
+            raise InvalidInput(field=f"{prefix}_security")
+        out[f"{prefix}_security"] = security
+    username = values.get("username", KEEP)
+    if username is not KEEP:
+        username = (username or "").strip()
+        if len(username) > 320 or _CONTROL.search(username):
+            raise InvalidInput(field=f"{prefix}_username")
+        out[f"{prefix}_username"] = username
+    password = values.get("password", KEEP)
+    if password is not KEEP:
+        password = password or ""
+        if len(password) > MAX_SECRET_CHARS or _CONTROL.search(password):
+            raise InvalidInput(field=f"{prefix}_password")
+        out[f"{prefix}_password"] = encrypt(password, purpose=f"inbox.{prefix}") if password else ""
+    for name in ("folder", "done_folder"):
+        folder = values.get(name, KEEP)
+        if folder is KEEP:
+            continue
+        folder = (folder or "").strip()
+        if len(folder) > 255 or _CONTROL.search(folder):
+            raise InvalidInput(field=f"{prefix}_{name}")
+        out[f"{prefix}_{name}"] = folder
+    # The resulting settings must make sense together.
+    final_host = out.get(f"{prefix}_host", getattr(inbox, f"{prefix}_host"))
+    final_security = out.get(f"{prefix}_security", getattr(inbox, f"{prefix}_security"))
+    if final_host and final_security == Security.NONE and not is_loopback_host(final_host):
+        raise InvalidInput(field=f"{prefix}_security", reason="plain_not_loopback")
+    if prefix == "imap" and final_host:
+        folder = out.get("imap_folder", inbox.imap_folder) or "INBOX"
+        out.setdefault("imap_folder", folder)
+        if out.get("imap_done_folder", inbox.imap_done_folder) == folder:
+            raise InvalidInput(field="imap_done_folder", reason="same_as_folder")
+    return out
+
+
+@transaction.atomic
+def inbox_update(
+    *,
+    actor: Any,
+    inbox: Inbox,
+    name: str | Keep = KEEP,
+    address: str | Keep = KEEP,
+    team: Team | Keep | None = KEEP,
+    language: str | Keep = KEEP,
+    signature: str | Keep = KEEP,
+    is_active: bool | Keep = KEEP,
+    imap_host: str | Keep = KEEP,
+    imap_port: int | Keep | None = KEEP,
+    imap_security: str | Keep = KEEP,
+    imap_username: str | Keep = KEEP,
+    imap_password: str | Keep = KEEP,
+    imap_folder: str | Keep = KEEP,
+    imap_done_folder: str | Keep = KEEP,
+    smtp_host: str | Keep = KEEP,
+    smtp_port: int | Keep | None = KEEP,
+    smtp_security: str | Keep = KEEP,
+    smtp_username: str | Keep = KEEP,
+    smtp_password: str | Keep = KEEP,
+) -> Inbox:
+    """Change an inbox's settings; what is not given (``KEEP``) stays. A password is given only to
+    change it ("" removes it) and is stored encrypted. ``actor`` is None only from the command line.
+
+    Pointing the inbox at another IMAP server, user or folder starts the UID tracking afresh; the
+    content hash keeps mail already stored from being stored twice."""
+    if actor is not None:
+        require(actor, MANAGE_ACTION)
+    inbox = Inbox.objects.select_for_update().get(pk=inbox.pk)
+    changes: dict[str, Any] = {}
+    if name is not KEEP:
+        name = " ".join((name or "").split())
+        if not name or len(name) > 100:
+            raise InvalidInput(field="name")
+        if Inbox.objects.filter(name__iexact=name).exclude(pk=inbox.pk).exists():
+            raise ApplicationError(ErrorCode.CONFLICT, "an inbox with that name exists", field="name")
+        changes["name"] = name
+    if address is not KEEP:
+        address = _clean_address(address)
+        if Inbox.objects.filter(address=address).exclude(pk=inbox.pk).exists():
+            raise ApplicationError(ErrorCode.CONFLICT, "an inbox with that address exists", field="address")
+        changes["address"] = address
+    if team is not KEEP:
+        changes["team"] = team
+    if language is not KEEP:
+        if language not in InboxLanguage.values:
+            raise InvalidInput(field="language")
+        changes["language"] = language
+    if signature is not KEEP:
+        if len(signature or "") > 5000:
+            raise InvalidInput(field="signature")
+        changes["signature"] = signature or ""
+    if is_active is not KEEP:
+        changes["is_active"] = bool(is_active)
+    imap = {
+        "host": imap_host,
+        "port": imap_port,
+        "security": imap_security,
+        "username": imap_username,
+        "password": imap_password,
+        "folder": imap_folder,
+        "done_folder": imap_done_folder,
+    }
+    smtp = {
+        "host": smtp_host,
+        "port": smtp_port,
+        "security": smtp_security,
+        "username": smtp_username,
+        "password": smtp_password,
+    }
+    changes |= _connection("imap", imap, inbox)
+    changes |= _connection("smtp", smtp, inbox)
+    changed = sorted(field for field, value in changes.items() if getattr(inbox, field) != value)
+    # A password given again is a change even when it encrypts differently each time.
+    changed = sorted({*changed, *(f for f in ("imap_password", "smtp_password") if f in changes)})
+    if not changed:
+        return inbox
+    for field in changed:
+        setattr(inbox, field, changes[field])
+    try:
+        with transaction.atomic():
+            inbox.save(update_fields=changed)
+    except IntegrityError:
+        raise ApplicationError(ErrorCode.CONFLICT, "that inbox exists", field="address") from None
+    if {"imap_host", "imap_username", "imap_folder"} & set(changed):
+        ImapState.objects.filter(inbox=inbox).update(
+            uidvalidity=None, last_uid=0, folder=inbox.imap_folder, consecutive_failures=0, last_error=""
+        )
+    # Field names only: never a password, not even encrypted.
+    audit_record(actor=actor, action="inbox.updated", target=inbox, data={"changed": changed})
+    return inbox
+
+
 # ---------------------------------------------------------------- storing
 
 
@@ -138,10 +357,41 @@ def mail_store(
     """Keep the bytes of one received mail before anything reads them. Returns the row and whether
     it is new: the same bytes, or the same ``source_ref`` (an IMAP UID, a Maildir key), in the same
     inbox are stored once, whoever stores them and however often."""
-    if source not in MailSource.values:
-        raise InvalidInput(field="source")
     if len(raw) > MAX_STORE_BYTES:
         raise ApplicationError(ErrorCode.TOO_LARGE, field="raw", limit=MAX_STORE_BYTES)
+    return _store(inbox=inbox, raw=raw, source=source, source_ref=source_ref, store=store, size=len(raw))
+
+
+def mail_store_too_large(
+    *, inbox: Inbox, head: bytes, size: int, source: str, source_ref: str, store: BlobStore | None = None
+) -> tuple[RawMail, bool]:
+    """Keep the trace of a mail over ``MAX_STORE_BYTES`` that a transport left where it was (an IMAP
+    mailbox): its header as the blob and its real ``size``, quarantined as ``too_large`` at once, so
+    an admin sees that it came and where it is. Stored once, like ``mail_store``."""
+    if len(head) > MAX_STORE_BYTES:
+        raise ApplicationError(ErrorCode.TOO_LARGE, field="head", limit=MAX_STORE_BYTES)
+    row, new = _store(
+        inbox=inbox,
+        raw=head,
+        source=source,
+        source_ref=source_ref,
+        store=store,
+        size=max(size, len(head)),
+        status=MailStatus.QUARANTINED,
+        reason="too_large",
+        reason_detail=_detail(f"{size} bytes; only the header was kept, the mail is still in the mailbox"),
+        processed_at=timezone.now(),
+    )
+    if new:
+        audit_record(actor=None, action="mail.quarantined", target=row, data={"reason": row.reason})
+    return row, new
+
+
+def _store(
+    *, inbox: Inbox, raw: bytes, source: str, source_ref: str, store: BlobStore | None, **fields: Any
+) -> tuple[RawMail, bool]:
+    if source not in MailSource.values:
+        raise InvalidInput(field="source")
     source_ref = _clean_source_ref(source_ref)
     sha256 = hashlib.sha256(raw).hexdigest()
     existing = _existing(inbox, sha256, source_ref)
@@ -154,10 +404,10 @@ def mail_store(
             row = RawMail.objects.create(
                 inbox=inbox,
                 sha256=sha256,
-                size=len(raw),
                 source=source,
                 source_ref=source_ref,
                 received_at=timezone.now(),
+                **fields,
             )
     except IntegrityError:
         # Another worker stored the same mail between our check and our insert: theirs wins.
@@ -203,6 +453,12 @@ def _detail(text: Any) -> str:
     return " ".join(str(text).split())[:MAX_REASON_DETAIL]
 
 
+def mail_quarantine(*, raw_mail: RawMail, reason: str, detail: Any = "") -> RawMail:
+    """Keep a stored mail back from processing with a stable ``reason`` (a web form's spam trap); an
+    admin sees it in the quarantine and may retry it."""
+    return _quarantine(raw_mail, reason, detail)
+
+
 def _quarantine(raw_mail: RawMail, reason: str, detail: Any = "") -> RawMail:
     with transaction.atomic():
         row = RawMail.objects.select_for_update().get(pk=raw_mail.pk)
@@ -238,9 +494,38 @@ def mail_process(*, raw_mail: RawMail, store: BlobStore | None = None) -> RawMai
         return RawMail.objects.get(pk=raw_mail.pk)
     if row.attempts > MAX_ATTEMPTS:
         return _quarantine(row, REASON_TOO_MANY_ATTEMPTS, row.reason_detail)
+    store = store or default_store()
+    return _processed(_prepare(row, store), store)
+
+
+def _processed(prepared: RawMail | tuple[RawMail, _Reading, InboundMessage], store: BlobStore) -> RawMail:
+    if isinstance(prepared, RawMail):
+        return prepared
+    row = prepared[0]
+    try:
+        return _deliver(*prepared, store)
+    except ApplicationError as exc:
+        detail = f"{exc.message} {exc.details}" if exc.details else exc.message
+        return _quarantine(row, str(exc.code), detail)
+    except Exception as exc:
+        return _failed(row, exc)
+
+
+def _failed(row: RawMail, exc: Exception) -> RawMail:
+    # A bug or a passing failure (the database went away): the row stays received and the
+    # sweep tries again; MAX_ATTEMPTS turns a mail that always fails into a quarantined one.
+    logger.exception("mail %s: processing failed (attempt %s)", row.pk, row.attempts)
+    RawMail.objects.filter(pk=row.pk, status=MailStatus.RECEIVED).update(
+        reason=REASON_FAILED, reason_detail=_detail(f"{type(exc).__name__}: {exc}")
+    )
+    return RawMail.objects.get(pk=row.pk)
+
+
+def _prepare(row: RawMail, store: BlobStore) -> RawMail | tuple[RawMail, _Reading, InboundMessage]:
+    """Read and parse one claimed mail: what ``_deliver`` needs, or the row as it ends (quarantined
+    with its reason, or left received after an unexpected error)."""
     if row.size > MAX_PROCESS_BYTES:
         return _quarantine(row, "too_large", f"{row.size} bytes")
-    store = store or default_store()
     try:
         raw = store.get(row.sha256)
     except (OSError, ValueError) as exc:
@@ -259,18 +544,12 @@ def mail_process(*, raw_mail: RawMail, store: BlobStore | None = None) -> RawMai
                 return _quarantine(row, REASON_EMPTY)
             inbound = dataclasses.replace(inbound, text=parsed.subject)
         inbound = dataclasses.replace(inbound, visible_length=visible_prefix_length(inbound.text))
-        return _deliver(row, reading, inbound, store)
     except ApplicationError as exc:
         detail = f"{exc.message} {exc.details}" if exc.details else exc.message
         return _quarantine(row, str(exc.code), detail)
     except Exception as exc:
-        # A bug or a passing failure (the database went away): the row stays received and the
-        # sweep tries again; MAX_ATTEMPTS turns a mail that always fails into a quarantined one.
-        logger.exception("mail %s: processing failed (attempt %s)", row.pk, row.attempts)
-        RawMail.objects.filter(pk=row.pk, status=MailStatus.RECEIVED).update(
-            reason=REASON_FAILED, reason_detail=_detail(f"{type(exc).__name__}: {exc}")
-        )
-        return RawMail.objects.get(pk=row.pk)
+        return _failed(row, exc)
+    return row, reading, inbound
 
 
 def _usable_address(address: str) -> bool:
@@ -282,55 +561,235 @@ def _usable_address(address: str) -> bool:
 
 
 def _deliver(row: RawMail, reading: _Reading, inbound: InboundMessage, store: BlobStore) -> RawMail:
-    parsed, inbox = reading.parsed, row.inbox
+    return _deliver_many([(row, reading, inbound)], store)[0]
+
+
+def _deliver_many(
+    entries: Sequence[tuple[RawMail, _Reading, InboundMessage]], store: BlobStore
+) -> list[RawMail]:
+    """Thread and receive parsed mails in one transaction (``messages_receive``), record their
+    Message-IDs and mark them processed. A mail ``messages_receive`` refuses is quarantined with its
+    reason; the others are received. Mails of one call must not answer each other (``_waves``)."""
+    refused: list[tuple[RawMail, ApplicationError]] = []
     with transaction.atomic():
-        locked = RawMail.objects.select_for_update().get(pk=row.pk)
-        if locked.status != MailStatus.RECEIVED:
-            return locked
-        bounce = reading.bounce
-        match = thread_match(
-            inbox=inbox,
-            in_reply_to=parsed.in_reply_to,
-            references=parsed.references,
-            subject=parsed.subject,
-            bounced_message_id=bounce.original_message_id if bounce else None,
+        locked = (
+            RawMail.objects.select_for_update()
+            .select_related("inbox")
+            .in_bulk([row.pk for row, _, _ in entries])
         )
-        inbound = dataclasses.replace(
-            inbound,
-            # Scoped to the inbox: the same mail sent to two of our addresses is a ticket in each.
-            idempotency_key=f"mail:{inbox.pk}:{parsed.idempotency_key}",
-            ticket_id=match.ticket_id if match else None,
-            team_id=inbox.team_id,
-            automatic=reading.automatic,
-        )
-        result = message_receive(inbound=inbound, store=store)
-        if parsed.message_id:
-            message_id_record(
-                inbox=inbox,
-                message_id=parsed.message_id,
-                ticket=result.ticket,
-                direction=MailDirection.INBOUND,
+        live = [(locked[row.pk], reading, inbound) for row, reading, inbound in entries]
+        live = [entry for entry in live if entry[0].status == MailStatus.RECEIVED]
+        # A web form submission names no earlier mail, and anyone can type "[#1234]" into its
+        # subject: it never threads, each submission is a new ticket (channel "web").
+        queries = [
+            None
+            if row.source == MailSource.FORM
+            else ThreadQuery(
+                inbox=row.inbox,
+                in_reply_to=reading.parsed.in_reply_to,
+                references=tuple(reading.parsed.references),
+                subject=reading.parsed.subject,
+                bounced_message_id=reading.bounce.original_message_id if reading.bounce else None,
             )
-        # Only a bounce of a mail we really sent marks addresses: a forged one must not mark a
-        # customer's address as dead.
-        if bounce is not None and bounce.final and match and match.by == "bounce" and not result.duplicate:
-            for recipient in bounce.recipients:
-                identity_mark_bounced(
-                    address=recipient.address,
-                    hard=recipient.hard,
-                    reason=recipient.reason,
-                    detail=recipient.diagnostic,
-                )
-        locked.status = MailStatus.PROCESSED
-        locked.reason = REASON_DUPLICATE if result.duplicate else ""
-        locked.reason_detail = match.by if match else ""
-        locked.mail_message_id = (parsed.message_id or "")[:998]
-        locked.automatic = reading.automatic
-        locked.ticket = result.ticket
-        locked.message = result.message
-        locked.processed_at = timezone.now()
-        locked.save()
-    return locked
+            for row, reading, _ in live
+        ]
+        asked = [query for query in queries if query is not None]
+        answers = iter(thread_match_many(asked) if asked else [])
+        matches = [None if query is None else next(answers) for query in queries]
+        inbounds = [
+            dataclasses.replace(
+                inbound,
+                # Scoped to the inbox: the same mail sent to two of our addresses is a ticket in each.
+                idempotency_key=f"mail:{row.inbox.pk}:{reading.parsed.idempotency_key}",
+                ticket_id=match.ticket_id if match else None,
+                team_id=row.inbox.team_id,
+                automatic=reading.automatic,
+                channel=CHANNEL_WEB if row.source == MailSource.FORM else inbound.channel,
+            )
+            for (row, reading, inbound), match in zip(live, matches, strict=True)
+        ]
+        results = messages_receive(inbounds=inbounds, store=store)
+        ids, done, now = [], [], timezone.now()
+        for (row, reading, _), match, result in zip(live, matches, results, strict=True):
+            if isinstance(result, ApplicationError):
+                refused.append((row, result))
+                continue
+            parsed, bounce = reading.parsed, reading.bounce
+            if parsed.message_id:
+                ids.append((row.inbox, parsed.message_id, result.ticket, MailDirection.INBOUND))
+            # Only a bounce of a mail we really sent marks addresses: a forged one must not mark a
+            # customer's address as dead.
+            if (
+                bounce is not None
+                and bounce.final
+                and match
+                and match.by == "bounce"
+                and not result.duplicate
+            ):
+                for recipient in bounce.recipients:
+                    identity_mark_bounced(
+                        address=recipient.address,
+                        hard=recipient.hard,
+                        reason=recipient.reason,
+                        detail=recipient.diagnostic,
+                    )
+                # The reply in that mail did not arrive: its delivery shows failed, with the reason.
+                outbound_mark_bounced(bounce=bounce)
+            row.status = MailStatus.PROCESSED
+            row.reason = REASON_DUPLICATE if result.duplicate else ""
+            row.reason_detail = match.by if match else ""
+            row.mail_message_id = (parsed.message_id or "")[:998]
+            row.automatic = reading.automatic
+            row.ticket = result.ticket
+            row.message = result.message
+            row.processed_at = now
+            done.append(row)
+        message_ids_record(ids)
+        update_many(
+            done,
+            [
+                "status",
+                "reason",
+                "reason_detail",
+                "mail_message_id",
+                "automatic",
+                "ticket",
+                "message",
+                "processed_at",
+            ],
+        )
+    for row, exc in refused:
+        detail = f"{exc.message} {exc.details}" if exc.details else exc.message
+        locked[row.pk] = _quarantine(row, str(exc.code), detail)
+    return [locked[row.pk] for row, _, _ in entries]
+
+
+def mail_store_many(
+    *, inbox: Inbox, mails: Sequence[tuple[bytes, str]], source: str, store: BlobStore | None = None
+) -> list[tuple[RawMail, bool] | ApplicationError]:
+    """``mail_store`` for many ``(raw, source_ref)`` at once, in order: two reads, the blobs, one
+    insert and one commit, whatever the count. A mail over the store bound gets its error."""
+    if source not in MailSource.values:
+        raise InvalidInput(field="source")
+    store = store or default_store()
+    results: list[tuple[RawMail, bool] | ApplicationError | None] = [None] * len(mails)
+    wanted: list[tuple[int, bytes, str, str]] = []
+    for index, (raw, source_ref) in enumerate(mails):
+        if len(raw) > MAX_STORE_BYTES:
+            results[index] = ApplicationError(ErrorCode.TOO_LARGE, field="raw", limit=MAX_STORE_BYTES)
+        else:
+            wanted.append((index, raw, hashlib.sha256(raw).hexdigest(), _clean_source_ref(source_ref)))
+    hashes = sorted({sha for _, _, sha, _ in wanted})
+    refs = sorted({ref for _, _, _, ref in wanted if ref})
+    by_hash: dict[str, RawMail] = {}
+    by_ref: dict[str, RawMail] = {}
+    for start in range(0, max(len(hashes), len(refs)), 500):
+        if hashes[start : start + 500]:
+            by_hash.update(
+                (r.sha256, r) for r in inbox.raw_mails.filter(sha256__in=hashes[start : start + 500])
+            )
+        if refs[start : start + 500]:
+            by_ref.update(
+                (r.source_ref, r) for r in inbox.raw_mails.filter(source_ref__in=refs[start : start + 500])
+            )
+    new: list[tuple[int, RawMail]] = []
+    for index, raw, sha256, ref in wanted:
+        existing = by_hash.get(sha256) or (by_ref.get(ref) if ref else None)
+        if existing is not None:
+            results[index] = (existing, False)
+            continue
+        row = RawMail(
+            inbox=inbox,
+            sha256=sha256,
+            size=len(raw),
+            source=source,
+            source_ref=ref,
+            received_at=timezone.now(),
+        )
+        by_hash[sha256] = row  # the same bytes twice in one batch are one mail
+        if ref:
+            by_ref[ref] = row
+        new.append((index, row))
+    # The blobs first: a crash between the two leaves unreferenced blobs, never a row without bytes.
+    store.put_many([mails[index][0] for index, _ in new])
+    try:
+        with transaction.atomic():
+            insert_many([row for _, row in new])
+    except IntegrityError:
+        # Another transport stored one of them first: one by one, each finds the winner.
+        for index, row in new:
+            results[index] = mail_store(
+                inbox=inbox, raw=mails[index][0], source=source, source_ref=row.source_ref, store=store
+            )
+    else:
+        for index, row in new:
+            results[index] = (row, True)
+    for index, result in enumerate(results):
+        if isinstance(result, tuple) and result[0].pk is None:  # a repeat of a mail of this batch
+            twin = result[0]
+            results[index] = (RawMail.objects.get(inbox=inbox, sha256=twin.sha256), False)
+    return [result for result in results if result is not None]
+
+
+def mail_process_many(*, raw_mails: Sequence[RawMail], store: BlobStore | None = None) -> list[RawMail]:
+    """``mail_process`` for many stored mails: parsed one by one, received in a few transactions
+    (``messages_receive``). A mail tried before and not finished (its worker died) goes on alone
+    through ``mail_process``, so one mail that kills its worker cannot hold back the others."""
+    store = store or default_store()
+    pks = [row.pk for row in raw_mails]
+    with transaction.atomic():
+        fresh = list(
+            RawMail.objects.select_for_update().filter(pk__in=pks, status=MailStatus.RECEIVED, attempts=0)
+        )
+        RawMail.objects.filter(pk__in=[row.pk for row in fresh]).update(attempts=1)
+    fresh_ids = {row.pk for row in fresh}
+    done: dict[int, RawMail] = {}
+    ready: list[tuple[RawMail, _Reading, InboundMessage]] = []
+    inboxes = {row.inbox_id: row.inbox for row in raw_mails if row.inbox_id}
+    for row in sorted(fresh, key=lambda r: pks.index(r.pk)):
+        row.attempts = 1
+        row.inbox = inboxes.get(row.inbox_id) or row.inbox
+        prepared = _prepare(row, store)
+        if isinstance(prepared, RawMail):
+            done[row.pk] = prepared
+        else:
+            ready.append(prepared)
+    for wave in _waves(ready):
+        try:
+            for row in _deliver_many(wave, store):
+                done[row.pk] = row
+        except Exception:
+            # One mail broke the batch: each goes on alone, with its own error and attempts.
+            logger.exception("a batch of %s mails failed; processing them one by one", len(wave))
+            for row, _, _ in wave:
+                done[row.pk] = mail_process(raw_mail=row, store=store)
+    for row in raw_mails:
+        if row.pk not in done and row.pk not in fresh_ids:
+            done[row.pk] = mail_process(raw_mail=row, store=store)
+    return [done[row.pk] for row in raw_mails]
+
+
+def _waves(
+    ready: list[tuple[RawMail, _Reading, InboundMessage]],
+) -> Iterator[list[tuple[RawMail, _Reading, InboundMessage]]]:
+    """Mails in delivery order: a reply to a mail of the same batch waits for a later wave, so it
+    threads to the ticket its original opened, as if they had come one by one."""
+    pending = ready
+    while pending:
+        own = {message_id_key(r.parsed.message_id) for _, r, _ in pending if r.parsed.message_id} - {""}
+        wave: list[tuple[RawMail, _Reading, InboundMessage]] = []
+        later: list[tuple[RawMail, _Reading, InboundMessage]] = []
+        for entry in pending:
+            reading = entry[1]
+            mine = message_id_key(reading.parsed.message_id) if reading.parsed.message_id else ""
+            asks = set(reference_candidates(reading.parsed.in_reply_to, reading.parsed.references))
+            if reading.bounce and reading.bounce.original_message_id:
+                asks.add(message_id_key(reading.bounce.original_message_id))
+            (later if (asks - {mine}) & own else wave).append(entry)
+        if not wave:  # mails that name each other: deliver them as they come
+            wave, later = later, []
+        yield wave
+        pending = later
 
 
 def mail_receive(

@@ -1,7 +1,11 @@
-"""The periodic job that finishes mail a crash left stored but not processed."""
+"""The periodic jobs of e-mail intake: finishing mail a crash left stored but not processed, and
+polling the inboxes' IMAP folders."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.tasks import task
 from huey import crontab
 
 from tanggap.core.tasks import periodic
@@ -13,3 +17,29 @@ def mail_pending() -> dict[str, int]:
     from tanggap.inboxes.services import mail_process_pending
 
     return mail_process_pending()
+
+
+@task()
+def imap_poll_task(inbox_id: int) -> dict[str, Any]:
+    """Poll one inbox's IMAP folder, under its lock (a poll of it still running elsewhere: skipped)."""
+    from tanggap.inboxes.imap import PollResult, imap_poll_locked
+    from tanggap.inboxes.models import Inbox
+
+    inbox = Inbox.objects.filter(pk=inbox_id, is_active=True).exclude(imap_host="").first()
+    if inbox is None:
+        return PollResult(inbox=str(inbox_id), skipped=True).as_dict()
+    return imap_poll_locked(inbox=inbox).as_dict()
+
+
+@periodic("imap-poll", crontab(minute="*"))
+def imap_poll_all() -> dict[str, int]:
+    """Fetch new mail: enqueue one poll task per active inbox with an IMAP server.
+
+    Each task runs on a worker thread of its own under the inbox's lock, so a slow mailbox holds up
+    only itself."""
+    from tanggap.inboxes.imap import imap_inboxes
+
+    inboxes = imap_inboxes()
+    for inbox in inboxes:
+        imap_poll_task.enqueue(inbox.pk)
+    return {"enqueued": len(inboxes)}
