@@ -5,6 +5,7 @@ Pure: no Django import, so the CLI can read it before Django starts.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import tempfile
@@ -34,6 +35,18 @@ class DatabaseConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SmtpConfig:
+    """The site's default outgoing mail server (an inbox with no SMTP server of its own sends here)."""
+
+    host: str
+    port: int
+    security: str  # "ssl", "starttls" or "none" (loopback only)
+    username: str = ""
+    password: str = field(default="", repr=False)
+    timeout: float = 30.0  # seconds, per network operation
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     env: str
     debug: bool
@@ -49,6 +62,14 @@ class Config:
     worker_in_process: bool
     blob_dir: Path
     log_level: str
+    # Shared counters (rate limits): "locmem://" counts per process; "redis://…" across processes.
+    cache_url: str = "locmem://"
+    # The public web form's rate limits as (requests, seconds); (0, 0) = no limit.
+    form_limit_per_ip: tuple[int, int] = (5, 60)
+    form_limit_per_form: tuple[int, int] = (60, 3600)
+    # Outgoing mail: the default SMTP server, and the domain of our Message-IDs ("" = each inbox's own).
+    smtp: SmtpConfig = field(default_factory=lambda: SmtpConfig(host="127.0.0.1", port=25, security="none"))
+    mail_domain: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -91,6 +112,65 @@ def parse_database_url(url: str) -> DatabaseConfig:
             options=options,
         )
     raise ConfigError(f"TANGGAP_DATABASE_URL: unsupported scheme {scheme!r} (use sqlite or postgresql)")
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` is this machine (``localhost`` or a loopback address): the only place mail
+    may travel without encryption."""
+    host = (host or "").strip().strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+_SMTP_SCHEMES = {"smtp": ("none", 25), "smtp+starttls": ("starttls", 587), "smtps": ("ssl", 465)}
+
+
+def parse_smtp_url(url: str) -> SmtpConfig:
+    """Parse ``smtp://127.0.0.1:25`` (no encryption: loopback only), ``smtp+starttls://user:pw@host:587``
+    or ``smtps://user:pw@host:465``; ``?timeout=30`` sets the network timeout in seconds."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in _SMTP_SCHEMES:
+        raise ConfigError("TANGGAP_SMTP_URL: use smtp://, smtp+starttls:// or smtps://")
+    security, default_port = _SMTP_SCHEMES[scheme]
+    host = unquote(parts.hostname or "")
+    if not host:
+        raise ConfigError("TANGGAP_SMTP_URL needs a host")
+    try:
+        port = parts.port or default_port
+    except ValueError:
+        raise ConfigError("TANGGAP_SMTP_URL: the port must be a number") from None
+    if security == "none" and not is_loopback_host(host):
+        raise ConfigError(
+            "TANGGAP_SMTP_URL: smtp:// (no encryption) is only for a server on this machine; "
+            "use smtp+starttls:// or smtps://"
+        )
+    options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    try:
+        timeout = float(options.get("timeout", "30"))
+    except ValueError:
+        raise ConfigError("TANGGAP_SMTP_URL: timeout must be a number of seconds") from None
+    if not 1 <= timeout <= 600:
+        raise ConfigError("TANGGAP_SMTP_URL: timeout must be between 1 and 600 seconds")
+    return SmtpConfig(
+        host=host,
+        port=port,
+        security=security,
+        username=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        timeout=timeout,
+    )
+
+
+def _mail_domain(value: str) -> str:
+    domain = value.strip().strip(".").lower()
+    if domain and (len(domain) > 253 or "." not in domain or any(c in domain for c in ' @<>[]/\\"')):
+        raise ConfigError("TANGGAP_MAIL_DOMAIN must be a domain name such as toko.example")
+    return domain
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -150,6 +230,28 @@ def _log_level(value: str) -> str:
     return level
 
 
+_RATE_UNITS = {"s": 1, "second": 1, "m": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+
+
+def parse_rate(value: str, name: str = "rate") -> tuple[int, int]:
+    """``"5/minute"`` → ``(5, 60)``; also ``s``/``m``/``h``/``d`` and ``"off"`` → ``(0, 0)``, no limit."""
+    text = value.strip().lower()
+    if text in {"off", "none", "0"}:
+        return (0, 0)
+    count, _, unit = text.partition("/")
+    seconds = _RATE_UNITS.get(unit.strip())
+    if not count.strip().isdigit() or seconds is None or int(count) < 1:
+        raise ConfigError(f"{name} must look like 5/minute (per second, minute, hour or day) or off")
+    return (int(count), seconds)
+
+
+def _cache_url(value: str) -> str:
+    url = value.strip()
+    if url != "locmem://" and urlsplit(url).scheme not in {"redis", "rediss"}:
+        raise ConfigError("TANGGAP_CACHE_URL must be locmem:// or a redis:// URL")
+    return url
+
+
 def load(environ: dict[str, str] | None = None) -> Config:
     """Read the configuration from ``environ`` (default: the process environment)."""
     e = dict(os.environ if environ is None else environ)
@@ -184,4 +286,14 @@ def load(environ: dict[str, str] | None = None) -> Config:
         worker_in_process=_bool(e.get("TANGGAP_WORKER_IN_PROCESS"), default=True),
         blob_dir=Path(e.get("TANGGAP_BLOB_DIR", str(data_dir / "blobs"))).expanduser().resolve(),
         log_level=_log_level(e.get("TANGGAP_LOG_LEVEL", "INFO")),
+        cache_url=_cache_url(e.get("TANGGAP_CACHE_URL", "locmem://")),
+        form_limit_per_ip=parse_rate(
+            e.get("TANGGAP_FORM_LIMIT_PER_IP", "5/minute"), "TANGGAP_FORM_LIMIT_PER_IP"
+        ),
+        form_limit_per_form=parse_rate(
+            e.get("TANGGAP_FORM_LIMIT_PER_FORM", "60/hour"), "TANGGAP_FORM_LIMIT_PER_FORM"
+        ),
+        # Tests never reach a real mail server by accident: port 9 (discard) refuses the connection.
+        smtp=parse_smtp_url(e.get("TANGGAP_SMTP_URL") or f"smtp://127.0.0.1:{9 if env == 'test' else 25}"),
+        mail_domain=_mail_domain(e.get("TANGGAP_MAIL_DOMAIN", "")),
     )

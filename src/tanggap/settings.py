@@ -18,6 +18,10 @@ ALLOWED_HOSTS = list(CONFIG.allowed_hosts)
 CSRF_TRUSTED_ORIGINS = list(CONFIG.csrf_trusted_origins)
 TANGGAP_DATA_DIR = CONFIG.data_dir
 TANGGAP_BLOB_DIR = CONFIG.blob_dir
+# Outgoing mail: the server an inbox without SMTP settings of its own sends through, and the domain of
+# our Message-IDs ("" = each inbox's own domain).
+TANGGAP_SMTP = CONFIG.smtp
+TANGGAP_MAIL_DOMAIN = CONFIG.mail_domain
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -158,6 +162,21 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+
+def _cache(url: str, name: str) -> dict[str, Any]:
+    if url.startswith(("redis://", "rediss://")):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": name}
+    return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": name}
+
+
+# "ratelimit" holds the counters of core.ratelimit; with several web processes it must be shared (Redis).
+CACHES = {
+    "default": _cache("locmem://", "tanggap"),
+    "ratelimit": _cache(CONFIG.cache_url, "tanggap-ratelimit"),
+}
+TANGGAP_FORM_LIMIT_PER_IP = CONFIG.form_limit_per_ip
+TANGGAP_FORM_LIMIT_PER_FORM = CONFIG.form_limit_per_form
 
 
 def _huey(cfg: _config.Config) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from tanggap.accounts.services import agent_update
 from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput, NotFound, PermissionDenied
 from tanggap.core.models import AuditEntry
 from tanggap.customers.services import customer_create, customer_merge
+from tanggap.inboxes.services import inbox_create
 from tanggap.tickets.inbound import InboundAttachment
 from tanggap.tickets.models import (
     DeliveryStatus,
@@ -60,6 +61,12 @@ def customer(admin):
     return customer_create(actor=admin, name="Budi", identities=[("email", "budi@example.com")])
 
 
+@pytest.fixture
+def inbox(team):
+    """The inbox replies by e-mail are sent from (the e-mail adapter needs one, else it fails them)."""
+    return inbox_create(actor=None, name="Support", address="support@tanggap.test", team=team)
+
+
 # ---------------------------------------------------------------- ticket_create
 
 
@@ -91,7 +98,7 @@ def test_create_records_the_customer_message(
     assert published == [("ticket.created", {"ticket_id": ticket.pk, "actor_id": agent.pk})]
 
 
-def test_create_as_reply(agent, customer, django_capture_on_commit_callbacks, published):
+def test_create_as_reply(agent, customer, inbox, django_capture_on_commit_callbacks, published):
     with django_capture_on_commit_callbacks(execute=True):
         ticket = ticket_create(
             actor=agent,
@@ -146,7 +153,7 @@ def test_create_refuses_bad_input(agent, customer, team, outsider):
 # ---------------------------------------------------------------- reply_send
 
 
-def test_reply(ticket, agent, django_capture_on_commit_callbacks, published):
+def test_reply(ticket, agent, inbox, django_capture_on_commit_callbacks, published):
     with django_capture_on_commit_callbacks(execute=True):
         message = reply_send(actor=agent, ticket=ticket, text="Baik kak, kami cek dulu.")
     ticket = fresh(ticket)
@@ -167,6 +174,20 @@ def test_reply(ticket, agent, django_capture_on_commit_callbacks, published):
     names = [name for name, _ in published]
     assert names == ["ticket.status_changed", "reply.sent", "ticket.assigned"]
     assert published[2][1]["assignee_id"] == agent.pk
+
+
+def test_reply_on_a_channel_without_an_adapter_has_no_delivery(agent, customer):
+    ticket = ticket_create(actor=agent, customer=customer, subject="Telepon", text="Halo", channel="phone")
+    message = reply_send(actor=agent, ticket=ticket, text="Sudah kami telepon balik.")
+    assert message.delivery_status == DeliveryStatus.NONE
+    assert Message.objects.get(pk=message.pk).delivery_status == DeliveryStatus.NONE
+
+
+def test_reply_by_email_with_no_inbox_to_send_from_fails_with_a_reason(ticket, agent):
+    message = reply_send(actor=agent, ticket=ticket, text="Baik kak.")
+    assert message.delivery_status == DeliveryStatus.FAILED
+    assert message.outbound_mail.reason == "no_inbox"
+    assert fresh(ticket).status == Status.PENDING  # the reply itself is kept
 
 
 def test_first_response_is_set_once(ticket, agent):

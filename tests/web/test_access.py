@@ -24,6 +24,7 @@ TICKET_ROUTES = [
     "web:ticket_merge",
     "web:ticket_presence",
     "web:ticket_leave",
+    "web:ticket_delivery_retry",
 ]
 
 PAYLOAD = {
@@ -40,7 +41,7 @@ PAYLOAD = {
 
 def test_the_list_covers_every_ticket_route():
     names = {f"web:{p.name}" for p in web_urls.urlpatterns if "<int:ticket_id>" in str(p.pattern)}
-    assert names == {*TICKET_ROUTES, "web:ticket_attachment"}
+    assert names == {*TICKET_ROUTES, "web:ticket_attachment", "web:ticket_inline_image"}
 
 
 @pytest.mark.parametrize("name", TICKET_ROUTES)

@@ -8,4 +8,7 @@ class InboxesConfig(AppConfig):
     verbose_name = _("Inboxes")
 
     def ready(self) -> None:
-        from tanggap.inboxes import tasks  # noqa: F401  (registers the periodic job)
+        from tanggap.inboxes import outbound, tasks  # noqa: F401  (tasks registers the periodic job)
+
+        # Replies on e-mail and web-form tickets leave as mail; the outbox sends them.
+        outbound.register()

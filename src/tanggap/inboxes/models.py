@@ -207,11 +207,23 @@ class OutboundMail(OutboxRow):
     The headers that thread it (``mail_message_id`` ours and unique, ``in_reply_to``, ``references``) are
     fixed when the row is written, so a retry sends the very same mail and the customer's answer
     threads back through ``MailMessageId`` (recorded with the row, direction ``out``).
+
+    A reply that cannot leave (no inbox to send from, no address to send to) still gets its row, failed
+    with a ``reason`` code, so the agent sees why and can retry once it is fixed. An automatic mail
+    (``auto_submitted`` set: an acknowledgement) has no timeline message; its text is ``body_text``.
     """
 
-    inbox = models.ForeignKey(Inbox, on_delete=models.PROTECT, related_name="outbound_mails")
-    message = models.OneToOneField("tickets.Message", on_delete=models.CASCADE, related_name="outbound_mail")
+    inbox = models.ForeignKey(
+        Inbox, null=True, blank=True, on_delete=models.PROTECT, related_name="outbound_mails"
+    )
+    message = models.OneToOneField(
+        "tickets.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="outbound_mail"
+    )
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    body_text = models.TextField(blank=True, default="")  # only for automatic mail
+    auto_submitted = models.CharField(max_length=16, blank=True, default="")  # RFC 3834 value or ""
+    # Why the mail did not go, a stable code (``inboxes.outbound.FAILURE_REASONS``); "" while all is well.
+    reason = models.CharField(max_length=32, blank=True, default="")
     to_address = models.CharField(max_length=320)
     to_name = models.CharField(max_length=255, blank=True, default="")
     cc = models.JSONField(default=list, blank=True)
@@ -227,7 +239,15 @@ class OutboundMail(OutboxRow):
         ordering = ["-created_at", "-id"]
         verbose_name = _("outgoing mail")
         verbose_name_plural = _("outgoing mail")
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outboundmail_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outboundmail_due_idx"),
+            # The automatic-mail limiter reads what one address got lately.
+            models.Index(
+                fields=["to_address", "created_at"],
+                condition=~Q(auto_submitted=""),
+                name="outboundmail_automatic_to_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"<{self.mail_message_id}> to {self.to_address} ({self.status})"

@@ -21,7 +21,7 @@ from tanggap.core.blobs import default_store
 from tanggap.core.errors import ApplicationError, NotFound
 from tanggap.customers.services import customer_find_or_create
 from tanggap.tickets import workflow
-from tanggap.tickets.models import Attachment, MessageKind, Priority, Status, Ticket
+from tanggap.tickets.models import Attachment, DeliveryStatus, MessageKind, Priority, Status, Ticket
 from tanggap.tickets.selectors import (
     ticket_get_for_agent,
     ticket_others_present,
@@ -86,7 +86,8 @@ def _render_ticket(
     allowed = workflow.allowed_targets(ticket.status)
     context = {
         "ticket": ticket,
-        "timeline": list(ticket_timeline(user=request.user, ticket=ticket)),
+        # With each reply's outgoing mail, for its delivery on the timeline (no query of its own).
+        "timeline": list(ticket_timeline(user=request.user, ticket=ticket).select_related("outbound_mail")),
         "customer": ticket.customer,
         "identities": list(ticket.customer.identities.all()),
         "other_tickets": others[:OTHER_TICKETS_SHOWN],
@@ -142,7 +143,7 @@ def ticket_reply(request: AuthedRequest, ticket: Ticket) -> HttpResponse:
         messages.error(request, _("Write a reply first."))
         return _render_ticket(request, ticket, reply_form=form)
     try:
-        reply_send(
+        reply = reply_send(
             actor=request.user,
             ticket=ticket,
             text=form.cleaned_data["text"],
@@ -151,7 +152,10 @@ def ticket_reply(request: AuthedRequest, ticket: Ticket) -> HttpResponse:
     except ApplicationError as exc:
         flash_error(request, exc)
         return _render_ticket(request, get_ticket(request, ticket.pk), reply_form=form)
-    messages.success(request, _("Reply sent."))
+    if reply.delivery_status == DeliveryStatus.FAILED:
+        messages.warning(request, _("The reply is saved, but it could not be sent: see why on the reply."))
+    else:
+        messages.success(request, _("Reply sent."))
     return redirect("web:ticket", ticket.pk)
 
 
@@ -275,11 +279,13 @@ def ticket_attachment(request: AuthedRequest, ticket_id: int, attachment_id: int
     except (OSError, ValueError):
         raise Http404 from None
     # Always a download, never rendered in our origin: the bytes came from a customer.
+    return download_response(data, attachment.filename)
+
+
+def download_response(data: bytes, filename: str) -> FileResponse:
+    """Bytes a customer sent, as a download the browser never renders or sniffs."""
     response = FileResponse(
-        io.BytesIO(data),
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type="application/octet-stream",
+        io.BytesIO(data), as_attachment=True, filename=filename, content_type="application/octet-stream"
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
