@@ -66,8 +66,9 @@ def test_alternative_keeps_plain_text_and_sanitised_html() -> None:
     mail = parse_mail(_mail(*ALTERNATIVE))
     assert mail.text == "Halo kak, pesanan saya belum sampai."
     assert "<b>kak</b>" in mail.html
-    for unsafe in ("script", "alert", "tracker.example", "javascript", "color:red", "Judul"):
+    for unsafe in ("script", "alert", ' src="https://tracker.example', "javascript", "color:red", "Judul"):
         assert unsafe not in mail.html
+    assert 'data-remote-src="https://tracker.example/p.gif"' in mail.html  # inert until allowed
     assert mail.attachments == ()
 
 
@@ -82,7 +83,8 @@ def test_related_keeps_cid_images_inline() -> None:
     )
     mail = parse_mail(raw)
     assert 'src="cid:foto1@x.id"' in mail.html
-    assert "remote.example" not in mail.html
+    assert ' src="http://remote.example' not in mail.html
+    assert '<img data-remote-src="http://remote.example/a.png">' in mail.html
     (picture,) = mail.attachments
     assert (picture.content_id, picture.inline, picture.data, picture.filename) == (
         "foto1@x.id",
