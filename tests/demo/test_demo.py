@@ -172,3 +172,25 @@ def test_a_second_forced_run_with_the_same_seed_adds_tickets(demo):
     assert again.admin_password is None  # the admin existed: its password is left alone
     assert Ticket.objects.count() == 60
     assert User.objects.count() == 8
+
+
+def test_the_demo_inboxes_one_per_team_and_an_open_web_form(demo):
+    from tanggap.inboxes.models import Inbox
+
+    inboxes = list(Inbox.objects.select_related("team"))
+    assert len(inboxes) == len(content.INBOXES)
+    assert {i.team.name for i in inboxes} == {name for _, name, _ in content.TEAMS}
+    (with_form,) = [i for i in inboxes if i.form_enabled]
+    assert with_form.form_key and with_form.address == f"dukungan@{content.AGENT_DOMAIN}"
+
+
+def test_the_demo_replies_are_history_not_mail_to_send(demo):
+    from tanggap.inboxes.models import OutboundMail
+    from tanggap.tickets.models import DeliveryStatus, Message, MessageKind
+
+    replies = Message.objects.filter(kind=MessageKind.REPLY)
+    assert replies.exists()
+    assert not OutboundMail.objects.exists()
+    assert set(replies.filter(channel__in=["email", "web"]).values_list("delivery_status", flat=True)) == {
+        DeliveryStatus.SENT
+    }

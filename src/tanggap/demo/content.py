@@ -19,6 +19,15 @@ TEAMS = [
     ("tech", "Teknis", "Akun, aplikasi dan gangguan teknis / Accounts, the app and technical issues"),
 ]
 
+# team key, inbox name, local part at AGENT_DOMAIN, language, whether its public web form is open.
+# No mail server is configured in the demo: replies stay queued (and retried) until one is
+# (TANGGAP_SMTP_URL or the inbox's own SMTP settings).
+INBOXES = [
+    ("support", "Dukungan", "dukungan", "id", True),
+    ("billing", "Penagihan", "tagihan", "id", False),
+    ("tech", "Support (English)", "support", "en", False),
+]
+
 # username, display name, e-mail local part, role, team keys
 AGENTS = [
     ("admin", "Rina Kusumawati", "rina", "admin", ["support", "billing", "tech"]),

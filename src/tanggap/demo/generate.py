@@ -9,7 +9,8 @@ spreads over the past 90 days.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,8 +25,11 @@ from tanggap.customers.services import customer_create, customer_update, identit
 from tanggap.demo import content as c
 from tanggap.demo.clock import DemoClock, backdated_now
 from tanggap.demo.plan import HISTORY_DAYS, CustomerPlan, TicketPlan, plan_demo
+from tanggap.inboxes.models import Inbox
+from tanggap.inboxes.services import inbox_create, inbox_form_enable
+from tanggap.tickets import outbound
 from tanggap.tickets.inbound import InboundMessage, Sender
-from tanggap.tickets.models import Channel, Ticket
+from tanggap.tickets.models import Channel, DeliveryStatus, Message, Ticket
 from tanggap.tickets.services import (
     message_receive,
     note_add,
@@ -109,6 +113,16 @@ def _setup_cast(at: datetime, clock: DemoClock) -> _Cast:
         elif not {t.pk for t in teams} <= set(user.teams.values_list("pk", flat=True)):
             user = agent_update(actor=actor, agent=user, teams=[*user.teams.all(), *teams])
         cast.users[username] = user
+    for team_key, name, local, language, form in c.INBOXES:
+        inbox = Inbox.objects.filter(name=name).first() or inbox_create(
+            actor=actor,
+            name=name,
+            address=f"{local}@{c.AGENT_DOMAIN}",
+            team=cast.teams[team_key],
+            language=language,
+        )
+        if form and not inbox.form_enabled:
+            inbox_form_enable(actor=actor, inbox=inbox)
     for name, domain in c.ORGANISATIONS:
         org = Organisation.objects.filter(name=name).first() or organisation_create(
             actor=actor, name=name, domain=domain
@@ -209,6 +223,27 @@ def _create_quiet_customers(people: list[CustomerPlan], used: set[int], cast: _C
     return created
 
 
+@contextmanager
+def _replies_as_history() -> Iterator[None]:
+    """The demo's replies happened in its made-up past: they are recorded as sent then and never
+    handed to a mail server now (their customers' addresses are invented)."""
+    senders = {channel: outbound.sender_for(channel) for channel in Channel.values}
+
+    def sent_then(message: Message) -> None:
+        Message.objects.filter(pk=message.pk).update(delivery_status=DeliveryStatus.SENT)
+        message.delivery_status = DeliveryStatus.SENT
+
+    for channel, sender in senders.items():
+        if sender is not None:
+            outbound.register(channel, sent_then)
+    try:
+        yield
+    finally:
+        for channel, sender in senders.items():
+            if sender is not None:
+                outbound.register(channel, sender)
+
+
 def generate(
     *,
     seed: int = 1,
@@ -229,7 +264,7 @@ def generate(
     # Message ids differ between demo runs on the same database (``force``), so none is a duplicate.
     key_prefix = f"demo.{seed}.{existing_tickets}"
     clock = DemoClock()
-    with backdated_now(clock):
+    with backdated_now(clock), _replies_as_history():
         start = now - timedelta(days=HISTORY_DAYS + 2)
         with transaction.atomic():
             cast = _setup_cast(start, clock)
