@@ -57,59 +57,44 @@ KNOWN_RECIPIENT_MISSES = {
     "bsd/rfc3464-04.eml",
 }
 
-# Hard/soft differs from the mapping above.
+# Hard/soft differs from the mapping above (the check requires at least 95 % right).
 KNOWN_SEVERITY_MISSES = {
     # Not read as a bounce (see KNOWN_KIND_MISSES).
     "bsd/lhost-sendmail-14.eml",
     "bsd/lhost-fml-02.eml",
     "bsd/lhost-fml-03.eml",
-    # The server says "user unknown" (or "no such user", "invalid address", "mailbox does not exist") where
-    # sisimai knows from the sending engine that it was a content filter or a disabled mailbox: we take the
-    # server at its word and call it hard.
+    # The server says "user unknown" (or "no such user", "mailbox does not exist", "invalid address") at no
+    # stated SMTP step and with no status beyond x.0.0 or x.1.1, where sisimai reads a content filter from
+    # its knowledge of the sending engine. The same words from other engines are "user unknown" to sisimai
+    # too (McAfee's "550 ... No such user" vs SurfControl's, Yahoo's "doesn't have a ... account" vs X2's),
+    # so nothing in the mail tells them apart: we take the server at its word and call the address hard.
     "bsd/lhost-activehunter-02.eml",
-    "bsd/lhost-amazonses-02.eml",
-    "bsd/lhost-amazonworkmail-02.eml",
     "bsd/lhost-apachejames-01.eml",
     "bsd/lhost-exchange2003-04.eml",
-    "bsd/lhost-ezweb-02.eml",
-    "bsd/lhost-gsuite-08.eml",
     "bsd/lhost-mailfoundry-01.eml",
-    "bsd/lhost-messagingserver-03.eml",
-    "bsd/lhost-messagingserver-06.eml",
-    "bsd/lhost-messagingserver-08.eml",
-    "bsd/lhost-mfilter-01.eml",
-    "bsd/lhost-mfilter-03.eml",
     "bsd/lhost-mxlogic-03.eml",
-    "bsd/lhost-office365-04.eml",
     "bsd/lhost-postfix-07.eml",
     "bsd/lhost-receivingses-01.eml",
     "bsd/lhost-receivingses-02.eml",
-    "bsd/lhost-sendmail-02.eml",
     "bsd/lhost-surfcontrol-01.eml",
     "bsd/lhost-x1-01.eml",
     "bsd/lhost-x1-02.eml",
     "bsd/lhost-x2-01.eml",
     "bsd/lhost-x2-02.eml",
-    "bsd/lhost-yahoo-06.eml",
-    "bsd/lhost-zoho-02.eml",
     "bsd/lhost-zoho-03.eml",
-    "bsd/rfc3464-01.eml",  # says "User Unknown" with 5.1.1; sisimai reads "mailbox full" elsewhere
-    "bsd/rfc3464-42.eml",
     "bsd/rfc3464-35.eml",
-    "bsd/lhost-postfix-01.eml",  # a delivery program failing with "No such user" (sisimai: mailer error)
-    # The words are too vague or not in a language we read ("Rejected", Japanese or a product banner);
-    # sisimai knows the engine and says the user is unknown.
-    "bsd/lhost-domino-02.eml",
-    "bsd/lhost-interscanmss-02.eml",
+    "bsd/rfc3464-42.eml",
+    # "user unknown ... in reply to RCPT TO" that sisimai, knowing the carrier (au), reads as a suspended
+    # account; and a 5.1.1 "User Unknown" it reads as a full mailbox.
+    "bsd/lhost-ezweb-02.eml",
+    "bsd/rfc3464-01.eml",
+    # InterScan's "Unable to deliver message to <...> (and other recipients in the same domain)" says no
+    # more; sisimai knows the product and says the user is unknown. We say soft.
     "bsd/lhost-interscanmss-03.eml",
-    "bsd/lhost-messagelabs-03.eml",
-    "bsd/lhost-v5sendmail-03.eml",
-    "bsd/lhost-v5sendmail-05.eml",
-    "bsd/lhost-exim-31.eml",
-    "bsd/lhost-exim-37.eml",
-    "bsd/lhost-aol-06.eml",  # a DNS error we read as transient, sisimai as "domain accepts no mail"
-    # A 4.x.x status or a delayed-delivery notice: the server itself says the failure is temporary.
-    "bsd/lhost-postfix-05.eml",
+    # "Name service error ... Malformed or unexpected name server reply" with 5.4.4: sisimai calls it "domain
+    # accepts no mail" here and a network error (soft) in lhost-postfix-17 with the very same words.
+    "bsd/lhost-aol-06.eml",
+    # A delayed-delivery notice ("only a temporary failure report", no MX yet): we never call a delay hard.
     "bsd/lhost-opensmtpd-12.eml",
 }
 
@@ -262,7 +247,7 @@ def test_hard_and_soft_agree_with_the_expected_reason(sisimai: list[Outcome]) ->
         expected = sorted(_expected_hard(r) for r in records)
         got = sorted(r.hard for r in outcome.bounce.recipients) if outcome.bounce else None
         results[outcome.name] = expected == got
-    _check("hard/soft", results, KNOWN_SEVERITY_MISSES, 0.90)
+    _check("hard/soft", results, KNOWN_SEVERITY_MISSES, 0.95)
 
 
 def test_status_codes_match_where_the_mail_states_one(sisimai: list[Outcome]) -> None:
@@ -280,7 +265,7 @@ def test_status_codes_match_where_the_mail_states_one(sisimai: list[Outcome]) ->
         results[outcome.name] = got == sorted(stated)
     rate = sum(results.values()) / len(results)
     print(f"\nstatus code (informational): {sum(results.values())}/{len(results)} = {rate:.1%}")
-    assert rate >= 0.80
+    assert rate >= 0.95
 
 
 def test_delivery_reports_of_success_are_not_bounces(sisimai: list[Outcome]) -> None:

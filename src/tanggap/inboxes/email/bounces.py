@@ -102,6 +102,12 @@ def _phrases(*alternatives: str) -> re.Pattern[str]:
 
 _REASON_PATTERNS: tuple[tuple[BounceReason, re.Pattern[str]], ...] = (
     (
+        # cPanel's wording of Exim's "Unrouteable address": the recipient domain cannot be reached (its
+        # "may be blacklisted" is only a guess, so this comes before the refusal words).
+        "domain_not_found",
+        _phrases(r"the account or domain may not exist"),
+    ),
+    (
         "other",
         _phrases(
             r"host not found, try again", r"malformed or unexpected name server reply",
@@ -119,6 +125,9 @@ _REASON_PATTERNS: tuple[tuple[BounceReason, re.Pattern[str]], ...] = (
             r"sender domain (does not exist|not found|must exist|is empty)", r"after mail from",
             r"mail from:? .{0,60}(rejected|refused|denied)", r"domain of sender", r"sender is not",
             r"sender address .{0,30}(invalid|rejected)",
+            # A "user unknown" that names no address at all is how some providers (KDDI au, docomo) hide
+            # that the recipient's own filter refused the sender; the mailbox exists.
+            r"\b[45]\d\d:?\s+:\s*user unknown",
         ),
     ),
     (
@@ -158,12 +167,15 @@ _REASON_PATTERNS: tuple[tuple[BounceReason, re.Pattern[str]], ...] = (
             r"user not (found|exist)", r"not our (customer|user)", r"no valid recipients?",
             r"address (is )?(invalid|no longer)", r"recipient (invalid|not exist)",
             r"address rejected(\.|\s*$)",
+            # "542 user@example.com Rejected": the reply names the recipient and nothing else against it.
+            r"(?m:^)[ \t]*[45]\d\d[ -]+<?[^\s@<>]+@[^\s<>]+?>?:? rejected\.?\s*$",
             r"recipient address rejected: access denied", r"address (couldn't|could not|can ?not) be found",
             r"doesn't have an? .{0,40} account", r"address not found", r"has (been )?moved",
             r"no longer (valid|available|in use|active)", r"bad destination mailbox", r"recipientnotfound",
             r"unknown or illegal alias", r"not listed in", r"i have no such", r"email account .{0,40}exist",
             r"(user|mailbox|account) .{0,40} not exist", r"destination address .{0,20}(unknown|invalid)",
-            r"存在しません", r"ディレクトリのリストにありません",
+            r"存在しません", r"ディレクトリのリストにありません", r"ディレクトリ(に|には|で)見つかりません",
+            r"check (if|that|whether) (the )?(e-?mail )?address (is|was) (correct|valid|spelled)",
             r"alamat (e-?mail |surel )?tidak (ditemukan|dikenal|valid|ada)",
             r"pengguna tidak (ditemukan|dikenal)",
         ),
@@ -178,6 +190,9 @@ _REASON_PATTERNS: tuple[tuple[BounceReason, re.Pattern[str]], ...] = (
             r"nxdomain", r"unresolvable", r"could not be resolved", r"dns (lookup )?(failure|error|failed)",
             r"bad destination host", r"domain is not reachable", r"no smtp service",
             r"not accepting (network )?messages", r"domain tidak ditemukan",
+            # "553 mx.example.com does not exist": the reply names a host, not a mailbox.
+            r"(?m:^)[ \t]*[45]\d\d[ -]+<?[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}>?\.?"
+            r" (does not exist|not found)",
         ),
     ),
     (
@@ -235,23 +250,50 @@ _REFUSAL = re.compile(
 
 # A server that took the recipient at RCPT TO and refused only after DATA objects to the content, whatever
 # its words say about the user.
-_AFTER_DATA = re.compile(r"(in reply to|after) (end of )?data|>>> data|final data|\bdata command", re.I)
+_AFTER_DATA = re.compile(
+    r"(in reply to|after) (end of )?data|>>> data|final data|\bdata command|smtp command\W{0,20}data\b", re.I
+)
 _FILTER_WORDS = re.compile(r"user ?unknown|unknown user|no such user", re.I)
-_AFTER_RCPT = re.compile(r"rcpt to|in reply to rcpt", re.I)
+_AFTER_RCPT = re.compile(r"rcpt[ _]to|rcpt command|smtp:rcpt|does not like recipient", re.I)
+# A local delivery program (a pipe, procmail) that failed: its words are about itself, not the address.
+_LOCAL_PROGRAM = re.compile(r"command output:|command died with status", re.I)
+_REPLY_LINE = re.compile(r"(?<![\d.#-])([45])[0-5]\d(?=[ :-]|$)(?![\d.])")
 
 
 def _reason(text: str, status: str | None, context: str = "") -> BounceReason:
     """Why delivery failed, from the server's words in ``text``; ``context`` is the surrounding report."""
+    # A transcript that holds permanent (5xx) and temporary (4xx) replies failed for the permanent one's
+    # reason: a "421 ... Deferred: Connection timed out" at QUIT does not explain a "550 User unknown".
+    classes = {m.group(1) for m in _REPLY_LINE.finditer(text)}
+    if classes == {"4", "5"}:
+        permanent = "\n".join(
+            line for line in text.splitlines() if any(m.group(1) == "5" for m in _REPLY_LINE.finditer(line))
+        )
+        reason = _reason_of(permanent, status, context)
+        if reason != "other":
+            return reason
+    return _reason_of(text, status, context)
+
+
+def _reason_of(text: str, status: str | None, context: str) -> BounceReason:
     status = _status(text) or status
     for reason, pattern in _REASON_PATTERNS:
         if pattern.search(text):
+            if reason != "user_unknown":
+                return reason
             session = f"{text}\n{context}"
-            addressed = bool(
-                status and status[2:].startswith("1.")
-            )  # x.1.x: the server says the address is bad
-            filtered = reason == "user_unknown" and _FILTER_WORDS.search(text)
+            at_rcpt = _AFTER_RCPT.search(session)
+            if _LOCAL_PROGRAM.search(session):
+                return "other"
+            # x.1.x: the server says the address is bad. x.2.x (the mailbox exists but takes no mail),
+            # x.3.x (mail system) and x.7.x (policy, security) say the refusal is not about the address,
+            # whatever its words, unless it came at RCPT TO.
+            addressed = bool(status and status[2:].startswith("1."))
+            if status and status[2] in "237" and not at_rcpt:
+                return "mailbox_disabled" if status[2] == "2" else "rejected"
+            filtered = _FILTER_WORDS.search(text)
             if filtered and not addressed and _AFTER_DATA.search(session):
-                return "rejected" if not _AFTER_RCPT.search(session) else reason
+                return "rejected" if not at_rcpt else reason
             return reason
     detail = status.split(".", 1)[1] if status else "0.0"
     if detail in _STATUS_REASONS:
@@ -262,9 +304,13 @@ def _reason(text: str, status: str | None, context: str = "") -> BounceReason:
 
 
 def _severity(reason: BounceReason, action: str, status: str | None) -> Severity:
-    # A 4.x.x status is the server's own word that the failure is temporary.
-    permanent = action == "failed" and not (status or "").startswith("4")
-    return "hard" if reason in HARD_REASONS and permanent else "soft"
+    if action != "failed" or reason not in HARD_REASONS:
+        return "soft"
+    # A 4.x.x status is the server's own word that the failure is temporary, except when the sending server
+    # gave up on an address the other side kept calling unknown (4.1.x): retrying did not make it exist.
+    if (status or "").startswith("4"):
+        return "hard" if reason == "user_unknown" and status and status[2:].startswith("1.") else "soft"
+    return "hard"
 
 
 def _diagnostic(text: str) -> str:
@@ -355,6 +401,20 @@ def _recipient(
     )
 
 
+_POWERMTA_CATEGORIES: dict[str, BounceReason] = {
+    "bad-mailbox": "user_unknown",
+    "bad-domain": "domain_not_found",
+    "inactive-mailbox": "mailbox_disabled",
+    "quota-issues": "mailbox_full",
+    "message-expired": "expired",
+    "policy-related": "rejected",
+    "spam-related": "rejected",
+    "virus-related": "rejected",
+    "content-related": "rejected",
+    "relaying-issues": "rejected",
+}
+
+
 def _dsn_recipients(report: str, human: str) -> list[BouncedRecipient]:
     blocks: dict[str, dict[str, str]] = {}
     for block in field_blocks(report):
@@ -385,8 +445,21 @@ def _dsn_recipients(report: str, human: str) -> list[BouncedRecipient]:
         if _reason(text, None) == "other":
             text, context = f"{text}\n{context}", ""
         status = _status(block.get("status") or "") or _status(text)
+        stated = _status(text)
+        # A generic "5.0.0" field says less than the specific code of the same class in the server's reply.
+        if status and stated and status[1:] == ".0.0" and stated[0] == status[0]:
+            status = stated
         action = "delayed" if block["action"] == "delayed" else "failed"
-        found.append(_recipient(address, text, status, action, context))
+        recipient = _recipient(address, text, status, action, context)
+        # An "x-unix" diagnostic is the exit of a local delivery program, which cannot judge the address.
+        if diagnostic[1] and diagnostic[0].strip().lower() == "x-unix" and recipient.reason in HARD_REASONS:
+            recipient = dataclasses.replace(recipient, reason="other", severity="soft")
+        # PowerMTA states its own verdict per recipient; it knows the remote servers better than the words.
+        category = _POWERMTA_CATEGORIES.get((block.get("x-powermta-bouncecategory") or "").strip().lower())
+        if category:
+            severity = _severity(category, recipient.action, recipient.status)
+            recipient = dataclasses.replace(recipient, reason=category, severity=severity)
+        found.append(recipient)
     return found
 
 
