@@ -107,3 +107,15 @@ def test_header_readers_never_raise(value: str) -> None:
     decode_words(value, problems)
     parse_date(value, problems)
     assert set(problems) <= {"bad_charset", "bad_date", "broken_address", "encoded_address"}
+
+
+def test_raw_bytes_try_a_declared_multi_byte_charset_before_a_single_byte_one():
+    # A Chinese subject in raw 8 bit, in a mail whose parts declare Latin-1 first and GB2312 second:
+    # Latin-1 would "decode" any bytes, so the strict multi-byte decode is tried first.
+    raw = "转发：整体提升企业服务水平".encode("gb2312")
+    assert decode_bytes(raw, None, ["iso-8859-1", "gb2312"]) == ("转发：整体提升企业服务水平", True)
+    # German in Latin-1 is no valid GB2312: the single-byte charset still decodes it.
+    assert (
+        decode_bytes("Grüße aus Köln".encode("latin-1"), None, ["iso-8859-1", "gb2312"])[0]
+        == "Grüße aus Köln"
+    )

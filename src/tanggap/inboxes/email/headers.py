@@ -9,6 +9,7 @@ from __future__ import annotations
 import binascii
 import codecs
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.message import Message
@@ -59,6 +60,12 @@ _WIDER = {
     "ascii": ("utf-8",),
 }
 _WESTERN = frozenset({"ascii", "cp1252", "latin_1", "iso8859_15"})
+_MULTI_BYTE = frozenset(
+    {
+        "gb2312", "gbk", "gb18030", "hz", "big5", "big5hkscs", "cp950", "shift_jis", "cp932", "euc_jp",
+        "euc_jis_2004", "shift_jis_2004", "iso2022_jp", "euc_kr", "cp949", "johab", "iso2022_kr",
+    }
+)  # fmt: skip
 
 
 def _codec(label: str | None) -> str | None:
@@ -88,13 +95,23 @@ def decode_bytes(data: bytes, declared: str | None, fallbacks: Iterable[str] = (
                 return data.decode(name), True
             except (UnicodeDecodeError, LookupError):
                 continue
-    others = [c for c in map(_codec, fallbacks) if c]
+    # Multi-byte charsets first: a strict decode that succeeds is strong evidence, while single-byte
+    # ones (Latin-1, Windows-125x) turn any bytes into some text.
+    others = sorted((c for c in map(_codec, fallbacks) if c), key=lambda c: c not in _MULTI_BYTE)
     for name in ("utf-8", *others, *(w for c in others for w in _WIDER.get(c, ())), "cp1252"):
         try:
-            return data.decode(name), declared is None
+            text = data.decode(name)
         except (UnicodeDecodeError, LookupError):
             continue
+        if name in _MULTI_BYTE and not _plausible(text):
+            continue  # GB18030 and friends also "decode" Latin-1 bytes, into private-use characters
+        return text, declared is None
     return data.decode("latin-1"), declared is None
+
+
+def _plausible(text: str) -> bool:
+    """No private-use, unassigned or control characters: what a wrong multi-byte guess produces."""
+    return not any(unicodedata.category(ch)[0] == "C" and ch not in "\t\r\n" for ch in text)
 
 
 def declared_charsets(message: Message) -> list[str]:
