@@ -40,22 +40,6 @@ class ThreadQuery:
     bounced_message_id: str | None = None
 
 
-def thread_match(
-    *,
-    inbox: Inbox,
-    in_reply_to: str | None,
-    references: Iterable[str],
-    subject: str,
-    bounced_message_id: str | None = None,
-) -> ThreadMatch | None:
-    """The ticket the mail continues, and what said so; None for a new conversation.
-
-    A bounce counts only for a mail we sent: anyone can write a "bounce" naming any Message-ID.
-    """
-    query = ThreadQuery(inbox, in_reply_to, tuple(references), subject, bounced_message_id)
-    return thread_match_many([query])[0]
-
-
 def _known(query: Any, keys: set[str]) -> dict[str, int]:
     """``message_id -> ticket_id`` of the rows of ``query`` whose id is one of ``keys``, 500 at a time."""
     ordered, found = sorted(keys), {}
@@ -67,7 +51,9 @@ def _known(query: Any, keys: set[str]) -> dict[str, int]:
 
 
 def thread_match_many(queries: Sequence[ThreadQuery]) -> list[ThreadMatch | None]:
-    """``thread_match`` for many mails at once, with a fixed number of reads whatever their count."""
+    """The ticket each mail continues, and what said so (None: a new conversation), with a fixed
+    number of reads whatever their count. A bounce counts only for a mail we sent: anyone can write
+    a "bounce" naming any Message-ID."""
     bounced = {message_id_key(q.bounced_message_id) for q in queries if q.bounced_message_id} - {""}
     candidates = [reference_candidates(q.in_reply_to, q.references) for q in queries]
     by_inbox: dict[int, set[str]] = {}

@@ -332,9 +332,3 @@ def _visible_length(inbound: InboundMessage, text: str) -> int | None:
     if length is None or text != inbound.text or not 0 < length < len(text):
         return None
     return length
-
-
-def _team(team_id: int | None) -> Team | None:
-    if team_id is None:
-        return None
-    return Team.objects.filter(pk=team_id).first()
