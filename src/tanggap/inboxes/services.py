@@ -745,10 +745,11 @@ def mail_process_many(*, raw_mails: Sequence[RawMail], store: BlobStore | None =
     fresh_ids = {row.pk for row in fresh}
     done: dict[int, RawMail] = {}
     ready: list[tuple[RawMail, _Reading, InboundMessage]] = []
-    inboxes = {row.inbox_id: row.inbox for row in raw_mails if row.inbox_id}
-    for row in sorted(fresh, key=lambda r: pks.index(r.pk)):
+    inboxes = Inbox.objects.in_bulk({row.inbox_id for row in fresh})
+    order = {pk: index for index, pk in enumerate(pks)}
+    for row in sorted(fresh, key=lambda r: order[r.pk]):
         row.attempts = 1
-        row.inbox = inboxes.get(row.inbox_id) or row.inbox
+        row.inbox = inboxes[row.inbox_id]
         prepared = _prepare(row, store)
         if isinstance(prepared, RawMail):
             done[row.pk] = prepared
