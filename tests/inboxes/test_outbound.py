@@ -273,6 +273,21 @@ def test_a_server_that_cannot_be_reached_is_retried_then_given_up(conversation, 
     assert status_of(message) == DeliveryStatus.FAILED
 
 
+def test_a_mail_whose_worker_died_on_its_last_attempt_fails_the_reply(conversation, agent):
+    message = reply_send(actor=agent, ticket=conversation, text="Halo")
+    # The worker claimed the last attempt and was killed: the lease ran out, the handler never said.
+    OutboundMail.objects.filter(message=message).update(
+        status=OutboxStatus.IN_PROGRESS,
+        attempts=outbound.MAX_ATTEMPTS,
+        locked_until=timezone.now() - timedelta(seconds=1),
+    )
+    assert status_of(message) == DeliveryStatus.QUEUED
+    assert drain() == 0
+    row = row_of(message)
+    assert row.status == OutboxStatus.FAILED and row.reason == "worker_died"
+    assert status_of(message) == DeliveryStatus.FAILED
+
+
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_the_inbox_s_own_smtp_server_with_its_login(conversation, agent, inbox):
     sink = SmtpSink(credentials={"support": "s3cret-pass"}).start()

@@ -51,6 +51,9 @@ class Outbox:
     max_delay: float = 6 * 3600.0
     lease: timedelta = LEASE  # longer than the handler's worst case (its network timeouts)
     batch: int = BATCH
+    # Called with a row the outbox failed without its handler deciding (its worker died on the last
+    # attempt), so the owner can say so where people look (the reply's delivery status).
+    on_failed: Callable[[Any], None] | None = None
 
 
 _registry: dict[str, Outbox] = {}
@@ -61,7 +64,7 @@ def register(model: type[models.Model], handler: Callable[[Any], None], **option
 
     The handler raises ``RetryLater`` (or any exception) to try again after a back-off, and
     ``GiveUp`` to fail the row at once. Options: ``max_attempts``, ``base_delay``, ``max_delay``,
-    ``lease``, ``batch``.
+    ``lease``, ``batch``, ``on_failed``.
     """
     _registry[model._meta.label_lower] = Outbox(model=model, handler=handler, **options)
 
@@ -91,9 +94,12 @@ def _claim(label: str, limit: int) -> tuple[list[int], datetime]:
     with transaction.atomic():
         # A row whose lease expired after its last allowed attempt killed its worker every time
         # (a poison row): fail it rather than let it take workers down for ever.
-        manager.filter(
-            status=OutboxStatus.IN_PROGRESS, locked_until__lt=now, attempts__gte=box.max_attempts
-        ).update(
+        poisoned = list(
+            manager.filter(
+                status=OutboxStatus.IN_PROGRESS, locked_until__lt=now, attempts__gte=box.max_attempts
+            ).values_list("pk", flat=True)
+        )
+        manager.filter(pk__in=poisoned).update(
             status=OutboxStatus.FAILED,
             locked_until=None,
             finished_at=now,
@@ -111,6 +117,12 @@ def _claim(label: str, limit: int) -> tuple[list[int], datetime]:
             manager.filter(pk__in=ids).update(
                 status=OutboxStatus.IN_PROGRESS, locked_until=lease_until, attempts=F("attempts") + 1
             )
+    if poisoned and box.on_failed is not None:
+        for row in manager.filter(pk__in=poisoned):
+            try:
+                box.on_failed(row)
+            except Exception:
+                logger.exception("outbox %s row %s: on_failed raised", label, row.pk)
     return ids, lease_until
 
 

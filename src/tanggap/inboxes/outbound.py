@@ -91,6 +91,7 @@ FAILURE_REASONS: dict[str, Promise] = {
     "rejected": _("The mail server refused the mail."),
     "bounced": _("The mail came back undelivered."),
     "gave_up": _("The mail server could not be reached; we stopped trying."),
+    "worker_died": _("Sending stopped every time it was tried; we stopped trying."),
     "insecure_server": _("The inbox's SMTP server offers no encryption and is not on this machine."),
     "login_failed": _("The mail server refused the inbox's login."),
     "bad_password": _("The inbox's SMTP password cannot be read any more. Enter it again."),
@@ -421,6 +422,12 @@ def _fail(row: OutboundMail, reason: str, detail: str) -> None:
     logger.info("mail %s failed: %s %s", row.pk, reason, _detail(detail))
 
 
+def outbound_mail_given_up(row: OutboundMail) -> None:
+    """The outbox failed this mail without the handler deciding (its worker died on the last try)."""
+    if row.sent_at is None:
+        _fail(row, "worker_died", row.last_error)
+
+
 def outbound_mail_send(row: OutboundMail, store: BlobStore | None = None) -> None:
     """The outbox handler for one claimed mail. Idempotent: a mail already sent is not sent again."""
     row = (
@@ -612,4 +619,4 @@ def register() -> None:
 
     for channel in CHANNELS:
         ticket_outbound.register(channel, queue_reply)
-    outbox.register(OutboundMail, outbound_mail_send, **OUTBOX_OPTIONS)
+    outbox.register(OutboundMail, outbound_mail_send, on_failed=outbound_mail_given_up, **OUTBOX_OPTIONS)
