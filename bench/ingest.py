@@ -76,6 +76,9 @@ def main() -> int:
         "--database-url", default="", help="PostgreSQL URL; default: SQLite in a temporary folder"
     )
     parser.add_argument("--seed", type=int, default=20261122)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="reading processes beside the writer (0: all in one process)"
+    )
     parser.add_argument("--json", action="store_true", help="print only the JSON result")
     args = parser.parse_args()
 
@@ -122,7 +125,7 @@ def main() -> int:
     log(f"parse only: {len(raws) / parse_only:.0f}/s; parse_mail: {len(raws) / tanggap_parse:.0f}/s")
 
     started, cpu_started = time.perf_counter(), time.process_time()
-    report = mail_import(inbox=inbox, path=maildir)
+    report = mail_import(inbox=inbox, path=maildir, workers=args.workers)
     ingest, ingest_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     log(f"ingest: {len(raws) / ingest:.0f}/s")
 
@@ -132,6 +135,7 @@ def main() -> int:
         "parse_only_per_s": round(len(raws) / parse_only, 1),
         "tanggap_parse_per_s": round(len(raws) / tanggap_parse, 1),
         "ingest_per_s": round(len(raws) / ingest, 1),
+        "workers": args.workers,
         "ingest_seconds": round(ingest, 2),
         # CPU time of this process per message: steadier than wall time on a shared machine (the
         # database server's own work on PostgreSQL is not in it).

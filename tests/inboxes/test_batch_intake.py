@@ -156,3 +156,44 @@ def test_the_same_bytes_twice_in_one_batch_are_stored_once(inbox):
     )
     assert created and not again and first.pk == second.pk
     assert RawMail.objects.count() == 1
+
+
+def test_a_reading_worker_gives_the_same_import(inbox, other_inbox, tmp_path):
+    folder = tmp_path / "mails"
+    folder.mkdir()
+    for index, (_name, raw) in enumerate(_conversations(4, threads=8)):
+        (folder / f"{index:03}.eml").write_bytes(raw)
+    alone = mail_import(inbox=inbox, path=folder, batch=5, workers=0)
+    helped = mail_import(inbox=other_inbox, path=folder, batch=5, workers=1)
+    assert (helped.new, helped.processed, helped.quarantined) == (
+        alone.new,
+        alone.processed,
+        alone.quarantined,
+    )
+
+    def tickets_by_file(box):
+        return [r.ticket_id is not None for r in RawMail.objects.filter(inbox=box).order_by("source_ref")]
+
+    assert tickets_by_file(other_inbox) == tickets_by_file(inbox)
+    threads = {
+        box.pk: len(
+            set(RawMail.objects.filter(inbox=box).exclude(ticket=None).values_list("ticket_id", flat=True))
+        )
+        for box in (inbox, other_inbox)
+    }
+    assert threads[inbox.pk] == threads[other_inbox.pk] >= 8  # the auto-reply may come before its thread
+
+
+def test_an_unavailable_reading_worker_leaves_the_reading_to_the_importer(inbox, tmp_path, monkeypatch):
+    from tanggap.inboxes.email import reading
+
+    def broken(self, fn, *args):
+        raise reading.BrokenProcessPool("the worker could not start")
+
+    monkeypatch.setattr(reading.ProcessPoolExecutor, "submit", broken)
+    folder = tmp_path / "mails"
+    folder.mkdir()
+    for index, (_name, raw) in enumerate(_conversations(5, threads=3)):
+        (folder / f"{index:03}.eml").write_bytes(raw)
+    report = mail_import(inbox=inbox, path=folder, batch=3, workers=1)
+    assert (report.processed, report.quarantined, report.pending) == (11, 1, 0)

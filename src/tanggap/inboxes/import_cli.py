@@ -6,6 +6,7 @@ and prints plain English.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -131,10 +132,23 @@ def inbox_list() -> None:
         click.echo(f"{item.name:<20} {item.address:<32} {team}{state}")
 
 
+def _workers(asked: int | None) -> int:
+    if asked is not None:
+        return asked
+    return 1 if (os.cpu_count() or 1) > 1 else 0
+
+
 @click.command("import-mail")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--inbox", "inbox_name", required=True, help="Name of the inbox the mail was sent to.")
-def import_mail(path: Path, inbox_name: str) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 16),
+    default=None,
+    help="Processes reading (parsing) mail while the previous batch is written  [default: 1 when "
+    "there is more than one CPU, else 0]",
+)
+def import_mail(path: Path, inbox_name: str, workers: int | None) -> None:
     """Import the mail at PATH: an mbox file, a Maildir, a folder of .eml files or one .eml file.
 
     Running it again imports nothing twice.
@@ -159,7 +173,7 @@ def import_mail(path: Path, inbox_name: str) -> None:
 
     try:
         with bar:
-            report = mail_import(inbox=target, path=path, progress=progress)
+            report = mail_import(inbox=target, path=path, progress=progress, workers=_workers(workers))
     except ApplicationError as exc:
         raise click.ClickException(_error_text(exc)) from exc
     click.echo(

@@ -8,20 +8,25 @@ nothing twice, and an import interrupted half-way is finished by running it agai
 from __future__ import annotations
 
 import hashlib
+import logging
 import mailbox
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
 from tanggap.core.blobs import BlobStore, default_store
 from tanggap.core.errors import ApplicationError, InvalidInput
+from tanggap.inboxes.email.reading import Reading, ReadingPool
 from tanggap.inboxes.models import Inbox, MailSource, MailStatus, RawMail
-from tanggap.inboxes.services import mail_process_many, mail_store_many
+from tanggap.inboxes.services import MAX_PROCESS_BYTES, mail_process_many, mail_store_many
 
 # A folder of single messages: these suffixes are read, anything else is left alone.
 MESSAGE_SUFFIXES = frozenset({".eml", ".box", ".msg.txt", ".mail"})
 MAX_REF = 255
+logger = logging.getLogger(__name__)
+
 # Messages stored and received together: large enough to share the statements, small enough to
 # show progress often and to hold the write lock briefly.
 IMPORT_BATCH = 200
@@ -118,6 +123,16 @@ def _each(items: list[_Item]) -> Iterator[tuple[_Item, bytes | None, str]]:
             yield item, None, type(exc).__name__
 
 
+@dataclass(slots=True)
+class _Stored:
+    """One batch: its items, the rows they were stored as, and the reading a worker is making."""
+
+    chunk: list[tuple[_Item, bytes | None, str]]
+    rows: dict[str, RawMail]
+    readings: Future[list[Reading | None]] | None = None
+    raws: dict[str, bytes] = field(default_factory=dict)  # content hash -> bytes, for the readings
+
+
 def mail_import(
     *,
     inbox: Inbox,
@@ -125,51 +140,92 @@ def mail_import(
     progress: Progress | None = None,
     store: BlobStore | None = None,
     batch: int = IMPORT_BATCH,
+    workers: int = 0,
 ) -> ImportReport:
     """Import every message at ``path`` into ``inbox``; ``progress(done, total, row)`` after each.
 
     Messages go ``batch`` at a time: stored together (one commit), then received together
     (``mail_process_many``). A crash between the two leaves stored rows the next run, or the
-    ``mail-pending`` job, processes; nothing is imported twice."""
+    ``mail-pending`` job, processes; nothing is imported twice. With ``workers``, that many worker
+    processes read (parse, classify) each batch while the batch before it is being written."""
     items = mail_sources(Path(path))
     store = store or default_store()
     report = ImportReport(total=len(items))
-    done = 0
-    for start in range(0, len(items), max(1, batch)):
-        chunk = list(_each(items[start : start + max(1, batch)]))
-        readable = [(item, raw) for item, raw, _ in chunk if raw is not None]
-        stored = mail_store_many(
-            inbox=inbox,
-            mails=[(raw, _source_ref(item, raw)) for item, raw in readable],
-            source=MailSource.IMPORT,
-            store=store,
-        )
-        rows: dict[str, RawMail] = {}
-        for (item, _raw), result in zip(readable, stored, strict=True):
-            if isinstance(result, ApplicationError):  # over the store bound: reported, the file stays
-                report.refused.append((item.source_ref, str(result.code)))
-                continue
-            stored_row, created = result
-            report.new += created
-            report.already += not created
-            rows[item.source_ref] = stored_row
-        waiting = [row for row in rows.values() if row.status == MailStatus.RECEIVED]
-        processed = (
-            {row.pk: row for row in mail_process_many(raw_mails=waiting, store=store)} if waiting else {}
-        )
-        for item, raw, error in chunk:
-            done += 1
-            row: RawMail | None = rows.get(item.source_ref)
-            if raw is None:
-                report.refused.append((item.source_ref, error))
-            elif row is not None:
-                row = processed.get(row.pk, row)
-                if row.status == MailStatus.PROCESSED:
-                    report.processed += 1
-                elif row.status == MailStatus.QUARANTINED:
-                    report.quarantined += 1
-                else:
-                    report.pending += 1
-            if progress is not None:
-                progress(done, report.total, row)
+    size = max(1, batch)
+    pool = ReadingPool(workers) if workers > 0 and len(items) > size else None
+    state = {"done": 0}
+    try:
+        previous: _Stored | None = None
+        for start in range(0, len(items), size):
+            stored = _store_batch(inbox, list(_each(items[start : start + size])), store, report, pool)
+            if previous is not None:
+                _receive_batch(previous, store, report, progress, state)
+            previous = stored
+        if previous is not None:
+            _receive_batch(previous, store, report, progress, state)
+    finally:
+        if pool is not None:
+            pool.close()
     return report
+
+
+def _store_batch(
+    inbox: Inbox,
+    chunk: list[tuple[_Item, bytes | None, str]],
+    store: BlobStore,
+    report: ImportReport,
+    pool: ReadingPool | None,
+) -> _Stored:
+    readable = [(item, raw) for item, raw, _ in chunk if raw is not None]
+    stored = mail_store_many(
+        inbox=inbox,
+        mails=[(raw, _source_ref(item, raw)) for item, raw in readable],
+        source=MailSource.IMPORT,
+        store=store,
+    )
+    batch = _Stored(chunk, {})
+    for (item, raw), result in zip(readable, stored, strict=True):
+        if isinstance(result, ApplicationError):  # over the store bound: reported, the file stays
+            report.refused.append((item.source_ref, str(result.code)))
+            continue
+        row, created = result
+        report.new += created
+        report.already += not created
+        batch.rows[item.source_ref] = row
+        if row.status == MailStatus.RECEIVED and row.size <= MAX_PROCESS_BYTES:
+            batch.raws[row.sha256] = raw
+    if pool is not None and batch.raws:
+        batch.readings = pool.submit(list(batch.raws.values()), MAX_PROCESS_BYTES)
+    return batch
+
+
+def _receive_batch(
+    batch: _Stored, store: BlobStore, report: ImportReport, progress: Progress | None, state: dict[str, int]
+) -> None:
+    readings: dict[str, Reading | None] = {}
+    if batch.readings is not None:
+        try:
+            readings = dict(zip(batch.raws, batch.readings.result(), strict=True))
+        except Exception:  # the worker died: this process reads the batch itself
+            logger.warning("the reading worker failed; reading %s mails here", len(batch.raws), exc_info=True)
+    waiting = [row for row in batch.rows.values() if row.status == MailStatus.RECEIVED]
+    processed = (
+        {row.pk: row for row in mail_process_many(raw_mails=waiting, store=store, readings=readings)}
+        if waiting
+        else {}
+    )
+    for item, raw, error in batch.chunk:
+        state["done"] += 1
+        row: RawMail | None = batch.rows.get(item.source_ref)
+        if raw is None:
+            report.refused.append((item.source_ref, error))
+        elif row is not None:
+            row = processed.get(row.pk, row)
+            if row.status == MailStatus.PROCESSED:
+                report.processed += 1
+            elif row.status == MailStatus.QUARANTINED:
+                report.quarantined += 1
+            else:
+                report.pending += 1
+        if progress is not None:
+            progress(state["done"], report.total, row)

@@ -11,16 +11,13 @@ quarantined with a stable reason. A row left ``received`` by a crash is processe
 from __future__ import annotations
 
 import dataclasses
-import email
-import email.policy
 import enum
 import hashlib
 import ipaddress
 import logging
 import re
 import secrets
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -37,9 +34,8 @@ from tanggap.core.crypto import encrypt
 from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput
 from tanggap.customers.identities import InvalidIdentity, normalise_email
 from tanggap.customers.services import identity_mark_bounced
-from tanggap.inboxes.email.bounces import Bounce, parse_bounce
-from tanggap.inboxes.email.loops import classify_automatic
-from tanggap.inboxes.email.parse import MAX_BYTES, ParsedMail, parse_mail, to_inbound
+from tanggap.inboxes.email.parse import MAX_BYTES, to_inbound
+from tanggap.inboxes.email.reading import Reading, read_mail
 from tanggap.inboxes.email.thread import message_id_key, reference_candidates
 from tanggap.inboxes.email.trim import visible_prefix_length
 from tanggap.inboxes.models import (
@@ -421,32 +417,11 @@ def _store(
 # ---------------------------------------------------------------- processing
 
 
-@dataclass(frozen=True, slots=True)
-class _Reading:
-    """What the pure cores say about one mail."""
-
-    parsed: ParsedMail
-    automatic: str  # "" when a person wrote it
-    bounce: Bounce | None
+_Reading = Reading
 
 
-def _read(raw: bytes) -> _Reading:
-    parsed = parse_mail(raw, max_bytes=MAX_PROCESS_BYTES)
-    automatic, bounce = "", None
-    if parsed.quarantine_reason is None:
-        # compat32, as parse_mail: policy.default's header parser raises on some hostile parameters
-        # (an IndexError inside the stdlib), which would leave a readable mail stuck unprocessed.
-        try:
-            message = email.message_from_bytes(raw, policy=email.policy.compat32)
-            kind = classify_automatic(message)
-            if kind.is_automatic:
-                automatic = kind.kind
-                if kind.kind in ("bounce", "delay"):
-                    bounce = parse_bounce(message)
-        except Exception:
-            # Telling machine mail apart is advice; the mail itself still goes to its ticket.
-            logger.warning("mail could not be classified as automatic or not", exc_info=True)
-    return _Reading(parsed, automatic, bounce)
+def _read(raw: bytes) -> Reading:
+    return read_mail(raw, max_bytes=MAX_PROCESS_BYTES)
 
 
 def _detail(text: Any) -> str:
@@ -521,17 +496,21 @@ def _failed(row: RawMail, exc: Exception) -> RawMail:
     return RawMail.objects.get(pk=row.pk)
 
 
-def _prepare(row: RawMail, store: BlobStore) -> RawMail | tuple[RawMail, _Reading, InboundMessage]:
-    """Read and parse one claimed mail: what ``_deliver`` needs, or the row as it ends (quarantined
-    with its reason, or left received after an unexpected error)."""
+def _prepare(
+    row: RawMail, store: BlobStore, reading: Reading | None = None
+) -> RawMail | tuple[RawMail, _Reading, InboundMessage]:
+    """Read and parse one claimed mail (or take the ``reading`` a worker made of its bytes): what
+    ``_deliver`` needs, or the row as it ends (quarantined with its reason, or left received after
+    an unexpected error)."""
     if row.size > MAX_PROCESS_BYTES:
         return _quarantine(row, "too_large", f"{row.size} bytes")
+    if reading is None:
+        try:
+            raw = store.get(row.sha256)
+        except (OSError, ValueError) as exc:
+            return _quarantine(row, REASON_BLOB_MISSING, type(exc).__name__)
     try:
-        raw = store.get(row.sha256)
-    except (OSError, ValueError) as exc:
-        return _quarantine(row, REASON_BLOB_MISSING, type(exc).__name__)
-    try:
-        reading = _read(raw)
+        reading = reading or _read(raw)
         parsed = reading.parsed
         if parsed.quarantine_reason is not None:
             return _quarantine(row, parsed.quarantine_reason, ", ".join(parsed.problems))
@@ -731,10 +710,16 @@ def mail_store_many(
     return [result for result in results if result is not None]
 
 
-def mail_process_many(*, raw_mails: Sequence[RawMail], store: BlobStore | None = None) -> list[RawMail]:
+def mail_process_many(
+    *,
+    raw_mails: Sequence[RawMail],
+    store: BlobStore | None = None,
+    readings: Mapping[str, Reading | None] | None = None,
+) -> list[RawMail]:
     """``mail_process`` for many stored mails: parsed one by one, received in a few transactions
     (``messages_receive``). A mail tried before and not finished (its worker died) goes on alone
-    through ``mail_process``, so one mail that kills its worker cannot hold back the others."""
+    through ``mail_process``, so one mail that kills its worker cannot hold back the others.
+    ``readings`` (by content hash) are what a ``ReadingPool`` already made of some of them."""
     store = store or default_store()
     pks = [row.pk for row in raw_mails]
     with transaction.atomic():
@@ -750,7 +735,7 @@ def mail_process_many(*, raw_mails: Sequence[RawMail], store: BlobStore | None =
     for row in sorted(fresh, key=lambda r: order[r.pk]):
         row.attempts = 1
         row.inbox = inboxes[row.inbox_id]
-        prepared = _prepare(row, store)
+        prepared = _prepare(row, store, (readings or {}).get(row.sha256))
         if isinstance(prepared, RawMail):
             done[row.pk] = prepared
         else:
