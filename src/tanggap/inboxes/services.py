@@ -551,13 +551,15 @@ def _deliver_many(
     reason; the others are received. Mails of one call must not answer each other (``_waves``)."""
     refused: list[tuple[RawMail, ApplicationError]] = []
     with transaction.atomic():
-        locked = (
+        # Lock the rows and check that no one else processed them meanwhile; the row objects the
+        # caller holds (with their inbox) are the ones written back.
+        statuses = dict(
             RawMail.objects.select_for_update()
-            .select_related("inbox")
-            .in_bulk([row.pk for row, _, _ in entries])
+            .filter(pk__in=[row.pk for row, _, _ in entries])
+            .values_list("pk", "status")
         )
-        live = [(locked[row.pk], reading, inbound) for row, reading, inbound in entries]
-        live = [entry for entry in live if entry[0].status == MailStatus.RECEIVED]
+        live = [entry for entry in entries if statuses.get(entry[0].pk) == MailStatus.RECEIVED]
+        locked = {row.pk: row for row, _, _ in live}
         # A web form submission names no earlier mail, and anyone can type "[#1234]" into its
         # subject: it never threads, each submission is a new ticket (channel "web").
         queries = [
@@ -640,6 +642,8 @@ def _deliver_many(
     for row, exc in refused:
         detail = f"{exc.message} {exc.details}" if exc.details else exc.message
         locked[row.pk] = _quarantine(row, str(exc.code), detail)
+    others = [row.pk for row, _, _ in entries if row.pk not in locked]
+    locked.update(RawMail.objects.in_bulk(others) if others else {})
     return [locked[row.pk] for row, _, _ in entries]
 
 
