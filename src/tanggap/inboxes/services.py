@@ -417,7 +417,8 @@ def _store(
 # ---------------------------------------------------------------- processing
 
 
-_Reading = Reading
+# A mail ready to deliver: its claimed row, what reading it said, the value for ``messages_receive``.
+_Ready = tuple[RawMail, Reading, InboundMessage]
 
 
 def _read(raw: bytes) -> Reading:
@@ -473,7 +474,7 @@ def mail_process(*, raw_mail: RawMail, store: BlobStore | None = None) -> RawMai
     return _processed(_prepare(row, store), store)
 
 
-def _processed(prepared: RawMail | tuple[RawMail, _Reading, InboundMessage], store: BlobStore) -> RawMail:
+def _processed(prepared: RawMail | _Ready, store: BlobStore) -> RawMail:
     if isinstance(prepared, RawMail):
         return prepared
     row = prepared[0]
@@ -496,21 +497,19 @@ def _failed(row: RawMail, exc: Exception) -> RawMail:
     return RawMail.objects.get(pk=row.pk)
 
 
-def _prepare(
-    row: RawMail, store: BlobStore, reading: Reading | None = None
-) -> RawMail | tuple[RawMail, _Reading, InboundMessage]:
+def _prepare(row: RawMail, store: BlobStore, reading: Reading | None = None) -> RawMail | _Ready:
     """Read and parse one claimed mail (or take the ``reading`` a worker made of its bytes): what
     ``_deliver`` needs, or the row as it ends (quarantined with its reason, or left received after
     an unexpected error)."""
     if row.size > MAX_PROCESS_BYTES:
         return _quarantine(row, "too_large", f"{row.size} bytes")
-    if reading is None:
-        try:
-            raw = store.get(row.sha256)
-        except (OSError, ValueError) as exc:
-            return _quarantine(row, REASON_BLOB_MISSING, type(exc).__name__)
     try:
-        reading = reading or _read(raw)
+        if reading is None:
+            try:
+                raw = store.get(row.sha256)
+            except (OSError, ValueError) as exc:
+                return _quarantine(row, REASON_BLOB_MISSING, type(exc).__name__)
+            reading = _read(raw)
         parsed = reading.parsed
         if parsed.quarantine_reason is not None:
             return _quarantine(row, parsed.quarantine_reason, ", ".join(parsed.problems))
@@ -539,13 +538,11 @@ def _usable_address(address: str) -> bool:
     return True
 
 
-def _deliver(row: RawMail, reading: _Reading, inbound: InboundMessage, store: BlobStore) -> RawMail:
+def _deliver(row: RawMail, reading: Reading, inbound: InboundMessage, store: BlobStore) -> RawMail:
     return _deliver_many([(row, reading, inbound)], store)[0]
 
 
-def _deliver_many(
-    entries: Sequence[tuple[RawMail, _Reading, InboundMessage]], store: BlobStore
-) -> list[RawMail]:
+def _deliver_many(entries: Sequence[_Ready], store: BlobStore) -> list[RawMail]:
     """Thread and receive parsed mails in one transaction (``messages_receive``), record their
     Message-IDs and mark them processed. A mail ``messages_receive`` refuses is quarantined with its
     reason; the others are received. Mails of one call must not answer each other (``_waves``)."""
@@ -733,7 +730,7 @@ def mail_process_many(
         RawMail.objects.filter(pk__in=[row.pk for row in fresh]).update(attempts=1)
     fresh_ids = {row.pk for row in fresh}
     done: dict[int, RawMail] = {}
-    ready: list[tuple[RawMail, _Reading, InboundMessage]] = []
+    ready: list[_Ready] = []
     inboxes = Inbox.objects.in_bulk({row.inbox_id for row in fresh})
     order = {pk: index for index, pk in enumerate(pks)}
     for row in sorted(fresh, key=lambda r: order[r.pk]):
@@ -760,15 +757,15 @@ def mail_process_many(
 
 
 def _waves(
-    ready: list[tuple[RawMail, _Reading, InboundMessage]],
-) -> Iterator[list[tuple[RawMail, _Reading, InboundMessage]]]:
+    ready: list[_Ready],
+) -> Iterator[list[_Ready]]:
     """Mails in delivery order: a reply to a mail of the same batch waits for a later wave, so it
     threads to the ticket its original opened, as if they had come one by one."""
     pending = ready
     while pending:
         own = {message_id_key(r.parsed.message_id) for _, r, _ in pending if r.parsed.message_id} - {""}
-        wave: list[tuple[RawMail, _Reading, InboundMessage]] = []
-        later: list[tuple[RawMail, _Reading, InboundMessage]] = []
+        wave: list[_Ready] = []
+        later: list[_Ready] = []
         for entry in pending:
             reading = entry[1]
             mine = message_id_key(reading.parsed.message_id) if reading.parsed.message_id else ""
