@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 
 import pytest
@@ -197,3 +198,55 @@ def test_an_unavailable_reading_worker_leaves_the_reading_to_the_importer(inbox,
         (folder / f"{index:03}.eml").write_bytes(raw)
     report = mail_import(inbox=inbox, path=folder, batch=3, workers=1)
     assert (report.processed, report.quarantined, report.pending) == (11, 1, 0)
+
+
+def test_the_reading_worker_stores_the_bytes_and_works_out_the_search_text(inbox, other_inbox, tmp_path):
+    from tanggap.core.blobs import default_store
+    from tanggap.tickets.models import SearchEntry
+
+    folder = tmp_path / "mails"
+    folder.mkdir()
+    for index, (_name, raw) in enumerate(_conversations(6, threads=4)):
+        (folder / f"{index:03}.eml").write_bytes(raw)
+    mail_import(inbox=inbox, path=folder, batch=4, workers=0)
+    store = default_store()
+    # Only the rows are shared between the inboxes: the second import's bytes come from the worker.
+    for path in store.root.rglob("*"):
+        if path.is_file():
+            path.unlink()
+    mail_import(inbox=other_inbox, path=folder, batch=4, workers=1)
+    rows = RawMail.objects.filter(inbox=other_inbox)
+    assert rows.count() == len(list(folder.iterdir()))
+    assert all(hashlib.sha256(store.get(row.sha256)).hexdigest() == row.sha256 for row in rows)
+
+    def stems(box):
+        messages = RawMail.objects.filter(inbox=box).exclude(message=None).order_by("source_ref")
+        by_message = dict(SearchEntry.objects.exclude(message=None).values_list("message_id", "stems"))
+        return [by_message[row.message_id] for row in messages]
+
+    assert stems(other_inbox) == stems(inbox)
+    from tanggap.core.text import search_text
+
+    for message in Message.objects.filter(pk__in=rows.exclude(message=None).values("message_id")):
+        assert SearchEntry.objects.get(message=message).stems == search_text(message.body_text)
+
+
+def test_a_store_the_worker_cannot_take_is_written_by_the_importer(inbox, tmp_path):
+    from tanggap.core.blobs import LocalBlobStore
+
+    class LocalOnly(LocalBlobStore):  # a lock inside: cannot be sent to another process
+        def __init__(self, root):
+            super().__init__(root)
+            import threading
+
+            self.lock = threading.Lock()
+
+    store = LocalOnly(tmp_path / "blobs")
+    folder = tmp_path / "mails"
+    folder.mkdir()
+    for index, (_name, raw) in enumerate(_conversations(7, threads=3)):
+        (folder / f"{index:03}.eml").write_bytes(raw)
+    report = mail_import(inbox=inbox, path=folder, batch=3, store=store, workers=1)
+    files = len(list(folder.iterdir()))
+    assert (report.new, report.processed, report.quarantined, report.pending) == (files, files - 1, 1, 0)
+    assert all(store.exists(sha) for sha in RawMail.objects.values_list("sha256", flat=True))

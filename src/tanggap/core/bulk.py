@@ -34,6 +34,34 @@ def update_many(objs: Sequence[models.Model], fields: Sequence[str]) -> None:
         cursor.executemany(sql, rows)
 
 
+def _copy_in(objs: Sequence[models.Model], table: str, columns: list[str], rows: list[list[object]]) -> None:
+    """PostgreSQL: take the keys from the table's sequence in one query, then ``COPY`` the rows.
+
+    A multi-row ``INSERT`` with thousands of placeholders is split and quoted in Python by the
+    driver on every call; ``COPY`` sends each value through its type's dumper and nothing else
+    (about a seventh of the client time for a batch of received messages)."""
+    meta = objs[0]._meta
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, columns[0], len(rows)],
+        )
+        keys = sorted(key for (key,) in cursor.fetchall())
+        names = ", ".join(quote(column) for column in columns)
+        # The driver's own cursor: its errors become Django's (IntegrityError …) as for execute.
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+        ):
+            for key, row in zip(keys, rows, strict=True):
+                copy.write_row((key, *row))
+    for obj, key in zip(objs, keys, strict=True):
+        obj.pk = key
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
 def insert_many(objs: Sequence[models.Model], *, ignore_conflicts: bool = False) -> None:
     """Insert new objects of one model, setting their primary keys: ``bulk_create`` for the hot path.
 
@@ -54,6 +82,9 @@ def insert_many(objs: Sequence[models.Model], *, ignore_conflicts: bool = False)
     rows = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objs]
     table = quote(meta.db_table)
     one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    if not ignore_conflicts and pk is not None and connection.vendor == "postgresql":
+        _copy_in(objs, table, [str(pk.column)] + [str(f.column) for f in fields], rows)
+        return
     with connection.cursor() as cursor:
         if ignore_conflicts:
             on_conflict = OnConflict.IGNORE

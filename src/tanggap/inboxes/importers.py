@@ -20,7 +20,7 @@ from tanggap.core.blobs import BlobStore, default_store
 from tanggap.core.errors import ApplicationError, InvalidInput
 from tanggap.inboxes.email.reading import Reading, ReadingPool
 from tanggap.inboxes.models import Inbox, MailSource, MailStatus, RawMail
-from tanggap.inboxes.services import MAX_PROCESS_BYTES, mail_process_many, mail_store_many
+from tanggap.inboxes.services import MAX_PROCESS_BYTES, MAX_STORE_BYTES, mail_process_many, mail_store_many
 
 # A folder of single messages: these suffixes are read, anything else is left alone.
 MESSAGE_SUFFIXES = frozenset({".eml", ".box", ".msg.txt", ".mail"})
@@ -157,10 +157,11 @@ def mail_import(
     try:
         previous: _Stored | None = None
         for start in range(0, len(items), size):
-            stored = _store_batch(inbox, list(_each(items[start : start + size])), store, report, pool)
+            chunk = list(_each(items[start : start + size]))
+            work = _hand_over(chunk, store, pool)
             if previous is not None:
                 _receive_batch(previous, store, report, progress, state)
-            previous = stored
+            previous = _store_batch(inbox, chunk, store, report, work)
         if previous is not None:
             _receive_batch(previous, store, report, progress, state)
     finally:
@@ -169,22 +170,56 @@ def mail_import(
     return report
 
 
+@dataclass(slots=True)
+class _HandedOver:
+    """What the worker was given of one batch: its bytes to store, and to read."""
+
+    stored: Future[list[str]] | None = None
+    readings: Future[list[Reading | None]] | None = None
+    raws: dict[str, bytes] = field(default_factory=dict)  # content hash -> bytes, in reading order
+
+
+def _hand_over(
+    chunk: list[tuple[_Item, bytes | None, str]], store: BlobStore, pool: ReadingPool | None
+) -> _HandedOver:
+    """Give the worker the batch's bytes to write to the blob store and to read, before this process
+    writes the batch before it: both run beside that writing. Mails stored by an earlier run are
+    read too and their reading is not used; storing them again is a no-op (content-addressed)."""
+    if pool is None:
+        return _HandedOver()
+    raws = [raw for _, raw, _ in chunk if raw is not None and len(raw) <= MAX_STORE_BYTES]
+    readable = {hashlib.sha256(raw).hexdigest(): raw for raw in raws if len(raw) <= MAX_PROCESS_BYTES}
+    return _HandedOver(
+        stored=pool.submit_store(store, raws) if raws else None,
+        readings=pool.submit(list(readable.values()), MAX_PROCESS_BYTES) if readable else None,
+        raws=readable,
+    )
+
+
 def _store_batch(
     inbox: Inbox,
     chunk: list[tuple[_Item, bytes | None, str]],
     store: BlobStore,
     report: ImportReport,
-    pool: ReadingPool | None,
+    work: _HandedOver,
 ) -> _Stored:
+    blobs_stored = False
+    if work.stored is not None:
+        try:
+            work.stored.result()
+            blobs_stored = True
+        except Exception:  # the worker died, or the store cannot go to it: this process stores
+            logger.warning("the worker did not store a batch; storing it here", exc_info=True)
     readable = [(item, raw) for item, raw, _ in chunk if raw is not None]
     stored = mail_store_many(
         inbox=inbox,
         mails=[(raw, _source_ref(item, raw)) for item, raw in readable],
         source=MailSource.IMPORT,
         store=store,
+        blobs_stored=blobs_stored,
     )
-    batch = _Stored(chunk, {})
-    for (item, raw), result in zip(readable, stored, strict=True):
+    batch = _Stored(chunk, {}, work.readings, work.raws)
+    for (item, _), result in zip(readable, stored, strict=True):
         if isinstance(result, ApplicationError):  # over the store bound: reported, the file stays
             report.refused.append((item.source_ref, str(result.code)))
             continue
@@ -192,10 +227,6 @@ def _store_batch(
         report.new += created
         report.already += not created
         batch.rows[item.source_ref] = row
-        if row.status == MailStatus.RECEIVED and row.size <= MAX_PROCESS_BYTES:
-            batch.raws[row.sha256] = raw
-    if pool is not None and batch.raws:
-        batch.readings = pool.submit(list(batch.raws.values()), MAX_PROCESS_BYTES)
     return batch
 
 
@@ -203,12 +234,12 @@ def _receive_batch(
     batch: _Stored, store: BlobStore, report: ImportReport, progress: Progress | None, state: dict[str, int]
 ) -> None:
     readings: dict[str, Reading | None] = {}
-    if batch.readings is not None:
+    waiting = [row for row in batch.rows.values() if row.status == MailStatus.RECEIVED]
+    if batch.readings is not None and waiting:
         try:
             readings = dict(zip(batch.raws, batch.readings.result(), strict=True))
         except Exception:  # the worker died: this process reads the batch itself
             logger.warning("the reading worker failed; reading %s mails here", len(batch.raws), exc_info=True)
-    waiting = [row for row in batch.rows.values() if row.status == MailStatus.RECEIVED]
     processed = (
         {row.pk: row for row in mail_process_many(raw_mails=waiting, store=store, readings=readings)}
         if waiting

@@ -34,10 +34,9 @@ from tanggap.core.crypto import encrypt
 from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput
 from tanggap.customers.identities import InvalidIdentity, normalise_email
 from tanggap.customers.services import identity_mark_bounced
-from tanggap.inboxes.email.parse import MAX_BYTES, to_inbound
-from tanggap.inboxes.email.reading import Reading, read_mail
+from tanggap.inboxes.email.parse import MAX_BYTES
+from tanggap.inboxes.email.reading import Reading, inbound_of, read_mail
 from tanggap.inboxes.email.thread import message_id_key, reference_candidates
-from tanggap.inboxes.email.trim import visible_prefix_length
 from tanggap.inboxes.models import (
     MAX_REASON_DETAIL,
     ImapState,
@@ -513,15 +512,11 @@ def _prepare(row: RawMail, store: BlobStore, reading: Reading | None = None) -> 
         parsed = reading.parsed
         if parsed.quarantine_reason is not None:
             return _quarantine(row, parsed.quarantine_reason, ", ".join(parsed.problems))
-        inbound = to_inbound(parsed, received_at=parsed.date)
+        inbound = reading.inbound or inbound_of(parsed)
         if not _usable_address(inbound.sender.value):
             return _quarantine(row, REASON_NO_SENDER, inbound.sender.value)
-        if not inbound.text.strip() and not inbound.attachments:
-            # A mail that is only a subject ("Tolong batalkan pesanan 1234") still says something.
-            if not parsed.subject.strip():
-                return _quarantine(row, REASON_EMPTY)
-            inbound = dataclasses.replace(inbound, text=parsed.subject)
-        inbound = dataclasses.replace(inbound, visible_length=visible_prefix_length(inbound.text))
+        if not inbound.text.strip() and not inbound.attachments:  # neither text nor subject
+            return _quarantine(row, REASON_EMPTY)
     except ApplicationError as exc:
         detail = f"{exc.message} {exc.details}" if exc.details else exc.message
         return _quarantine(row, str(exc.code), detail)
@@ -645,10 +640,17 @@ def _deliver_many(entries: Sequence[_Ready], store: BlobStore) -> list[RawMail]:
 
 
 def mail_store_many(
-    *, inbox: Inbox, mails: Sequence[tuple[bytes, str]], source: str, store: BlobStore | None = None
+    *,
+    inbox: Inbox,
+    mails: Sequence[tuple[bytes, str]],
+    source: str,
+    store: BlobStore | None = None,
+    blobs_stored: bool = False,
 ) -> list[tuple[RawMail, bool] | ApplicationError]:
     """``mail_store`` for many ``(raw, source_ref)`` at once, in order: two reads, the blobs, one
-    insert and one commit, whatever the count. A mail over the store bound gets its error."""
+    insert and one commit, whatever the count. A mail over the store bound gets its error.
+    ``blobs_stored``: the caller has already put every mail's bytes into ``store`` and flushed
+    them to disk (the importer's worker process does), so only the rows are written here."""
     if source not in MailSource.values:
         raise InvalidInput(field="source")
     store = store or default_store()
@@ -691,7 +693,8 @@ def mail_store_many(
             by_ref[ref] = row
         new.append((index, row))
     # The blobs first: a crash between the two leaves unreferenced blobs, never a row without bytes.
-    store.put_many([mails[index][0] for index, _ in new])
+    if not blobs_stored:
+        store.put_many([mails[index][0] for index, _ in new])
     try:
         with transaction.atomic():
             insert_many([row for _, row in new])

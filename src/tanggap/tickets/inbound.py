@@ -39,6 +39,8 @@ class InboundMessage:
     ``visible_length`` is how much of ``text`` is the sender's own reply when the channel found quoted
     history or a signature after it (``text[:visible_length]``); ``None`` shows the whole text. It is
     worked out once, here at intake, so showing a message never runs the trimmer.
+    ``stems`` is ``core.text.search_text(text)`` when the channel already worked it out (a mail's
+    reading worker does, off the writing process); ``None`` leaves it to ``message_receive``.
     """
 
     channel: str
@@ -55,3 +57,4 @@ class InboundMessage:
     team_id: int | None = None
     automatic: str = ""
     visible_length: int | None = None
+    stems: str | None = None

@@ -55,6 +55,7 @@ from tanggap.tickets.timeline import (
     _index_subject,
     _locked,
     _new_ticket,
+    _search_stems,
     _set_tags,
     _store_attachments,
     _store_attachments_many,
@@ -357,7 +358,10 @@ def _receive_all(
         )
     insert_many(
         [SearchEntry(ticket=t, message=None, stems=search_text(t.subject)) for t in opened]
-        + [SearchEntry(ticket=m.ticket, message=m, stems=search_text(m.body_text)) for m in messages]
+        + [
+            SearchEntry(ticket=m.ticket, message=m, stems=_search_stems(a.item.inbound, m.body_text))
+            for a, m in zip(arrivals, messages, strict=True)
+        ]
     )
     entries = []
     for arrival, message in zip(arrivals, messages, strict=True):

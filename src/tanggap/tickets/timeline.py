@@ -325,6 +325,14 @@ def _thread_target(ticket_id: int) -> Ticket | None:
     return ticket
 
 
+def _search_stems(inbound: InboundMessage, text: str) -> str:
+    """What the search index stores for ``text``: the channel's stems when they describe exactly
+    the text stored, else worked out here."""
+    if inbound.stems is not None and text == inbound.text:
+        return inbound.stems
+    return search_text(text)
+
+
 def _visible_length(inbound: InboundMessage, text: str) -> int | None:
     """The channel's cut, kept only when it falls inside the text actually stored (an HTML-only
     message stores text made from its HTML, which the cut does not describe)."""

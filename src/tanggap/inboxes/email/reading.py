@@ -11,16 +11,21 @@ import email
 import email.policy
 import logging
 import multiprocessing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol, TypeVar
 
+from tanggap.core.text import guess_language, search_text
 from tanggap.inboxes.email.bounces import Bounce, parse_bounce
 from tanggap.inboxes.email.loops import classify_automatic
-from tanggap.inboxes.email.parse import ParsedMail, parse_mail
+from tanggap.inboxes.email.parse import ParsedMail, parse_mail, to_inbound
+from tanggap.inboxes.email.trim import visible_prefix_length
+from tanggap.tickets.inbound import InboundMessage
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +35,26 @@ class Reading:
     parsed: ParsedMail
     automatic: str  # "" when a person wrote it
     bounce: Bounce | None
+    # The mail as a channel's message, with what is worked out from its text (``inbound_of``);
+    # None when the mail is not readable (``parsed.quarantine_reason``) or that step failed.
+    inbound: InboundMessage | None = None
+
+
+def inbound_of(parsed: ParsedMail) -> InboundMessage:
+    """The message ``message_receive`` takes for a readable mail, with the text's visible cut, its
+    language and its search stems: the pure work of receiving, done where the mail is read (a
+    worker process, when there is one) instead of in the process that writes."""
+    inbound = to_inbound(parsed, received_at=parsed.date)
+    if not inbound.text.strip() and not inbound.attachments:
+        # A mail that is only a subject ("Tolong batalkan pesanan 1234") still says something.
+        inbound = replace(inbound, text=parsed.subject)
+    text = inbound.text
+    return replace(
+        inbound,
+        visible_length=visible_prefix_length(text),
+        language=guess_language(f"{inbound.subject}\n{text}"),
+        stems=search_text(text),
+    )
 
 
 def read_mail(raw: bytes, *, max_bytes: int) -> Reading:
@@ -50,6 +75,12 @@ def read_mail(raw: bytes, *, max_bytes: int) -> Reading:
         except Exception:
             # Telling machine mail apart is advice; the mail itself still goes to its ticket.
             logger.warning("mail could not be classified as automatic or not", exc_info=True)
+        try:
+            inbound = inbound_of(parsed)
+        except Exception:  # the writing process works it out again and reports the error there
+            logger.warning("mail could not be turned into a message", exc_info=True)
+            inbound = None
+        return Reading(parsed, automatic, bounce, inbound)
     return Reading(parsed, automatic, bounce)
 
 
@@ -63,6 +94,14 @@ def read_many(raws: Sequence[bytes], max_bytes: int) -> list[Reading | None]:
         except Exception:
             out.append(None)
     return out
+
+
+class BlobStore(Protocol):  # core.blobs.BlobStore's writing half, without importing its Django part
+    def put_many(self, items: Sequence[bytes]) -> list[str]: ...
+
+
+def _put_many(store: BlobStore, raws: list[bytes]) -> list[str]:
+    return store.put_many(raws)
 
 
 class ReadingPool:
@@ -83,12 +122,21 @@ class ReadingPool:
     def submit(self, raws: Sequence[bytes], max_bytes: int) -> Future[list[Reading | None]] | None:
         """The future reading of ``raws``; None when the worker cannot take it (it died, or could not
         start): the caller then reads them itself."""
+        return self._submit(read_many, list(raws), max_bytes)
+
+    def submit_store(self, store: BlobStore, raws: Sequence[bytes]) -> Future[list[str]] | None:
+        """The future of ``store.put_many(raws)`` in the worker (writing and flushing the files is
+        work the writing process need not do); None when the worker cannot take it. A store that
+        cannot be sent to the worker fails the future: the caller then stores the bytes itself."""
+        return self._submit(_put_many, store, list(raws))
+
+    def _submit(self, fn: Callable[..., T], *args: object) -> Future[T] | None:
         if self._broken:
             return None
         try:
-            return self._executor.submit(read_many, list(raws), max_bytes)
+            return self._executor.submit(fn, *args)
         except (BrokenProcessPool, OSError, RuntimeError):  # the worker died or could not start
-            logger.warning("the mail reading worker is not available; reading in this process", exc_info=True)
+            logger.warning("the mail reading worker is not available; working in this process", exc_info=True)
             self._broken = True
             return None
 
