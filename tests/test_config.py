@@ -194,3 +194,11 @@ def test_values_are_read(tmp_path):
     assert not cfg.worker_in_process
     assert cfg.log_level == "WARNING"
     assert cfg.blob_dir == (tmp_path / "blobs").resolve()
+
+
+def test_blob_small_bytes(tmp_path):
+    base = {"TANGGAP_DATA_DIR": str(tmp_path)}
+    assert load(base).blob_small_bytes == 1024 * 1024
+    assert load({**base, "TANGGAP_BLOB_SMALL_BYTES": "0"}).blob_small_bytes == 0
+    with pytest.raises(ConfigError, match="TANGGAP_BLOB_SMALL_BYTES"):
+        load({**base, "TANGGAP_BLOB_SMALL_BYTES": "-1"})

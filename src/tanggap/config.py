@@ -62,6 +62,9 @@ class Config:
     worker_in_process: bool
     blob_dir: Path
     log_level: str
+    # Blobs up to this size go into the blob folder's SQLite database; 0: every blob is a file (a
+    # blob folder on a network file system shared by several hosts, where SQLite must not live).
+    blob_small_bytes: int = 1024 * 1024
     # Shared counters (rate limits): "locmem://" counts per process; "redis://…" across processes.
     cache_url: str = "locmem://"
     # The public web form's rate limits as (requests, seconds); (0, 0) = no limit.
@@ -245,6 +248,13 @@ def parse_rate(value: str, name: str = "rate") -> tuple[int, int]:
     return (int(count), seconds)
 
 
+def _byte_count(value: str, name: str) -> int:
+    text = value.strip()
+    if not text.isdigit():
+        raise ConfigError(f"{name} must be a number of bytes (0 or more)")
+    return int(text)
+
+
 def _cache_url(value: str) -> str:
     url = value.strip()
     if url != "locmem://" and urlsplit(url).scheme not in {"redis", "rediss"}:
@@ -285,6 +295,9 @@ def load(environ: dict[str, str] | None = None) -> Config:
         redis_url=e.get("TANGGAP_REDIS_URL", "redis://127.0.0.1:6379/0"),
         worker_in_process=_bool(e.get("TANGGAP_WORKER_IN_PROCESS"), default=True),
         blob_dir=Path(e.get("TANGGAP_BLOB_DIR", str(data_dir / "blobs"))).expanduser().resolve(),
+        blob_small_bytes=_byte_count(
+            e.get("TANGGAP_BLOB_SMALL_BYTES", "1048576"), "TANGGAP_BLOB_SMALL_BYTES"
+        ),
         log_level=_log_level(e.get("TANGGAP_LOG_LEVEL", "INFO")),
         cache_url=_cache_url(e.get("TANGGAP_CACHE_URL", "locmem://")),
         form_limit_per_ip=parse_rate(

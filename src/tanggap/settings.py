@@ -18,6 +18,7 @@ ALLOWED_HOSTS = list(CONFIG.allowed_hosts)
 CSRF_TRUSTED_ORIGINS = list(CONFIG.csrf_trusted_origins)
 TANGGAP_DATA_DIR = CONFIG.data_dir
 TANGGAP_BLOB_DIR = CONFIG.blob_dir
+TANGGAP_BLOB_SMALL_BYTES = CONFIG.blob_small_bytes
 # Outgoing mail: the server an inbox without SMTP settings of its own sends through, and the domain of
 # our Message-IDs ("" = each inbox's own domain).
 TANGGAP_SMTP = CONFIG.smtp

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from datetime import timedelta
 
 import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from tanggap.core.blobs import default_store
+from tanggap.core.blobs import DATABASE, default_store
 from tanggap.core.errors import ErrorCode, InvalidInput
 from tanggap.core.models import AuditEntry
 from tanggap.customers.models import Customer, Identity
@@ -286,8 +287,8 @@ def test_attachments_are_content_addressed_and_deduplicated():
     assert (second.filename, second.content_type) == ("attachment", "application/octet-stream")
     assert second.content_id == "<part1>"
     assert default_store().get(digest) == data
-    blobs = [p for p in default_store().root.rglob("*") if p.is_file()]  # type: ignore[attr-defined]
-    assert len(blobs) == 1
+    with sqlite3.connect(default_store().root / DATABASE) as db:  # type: ignore[attr-defined]
+        assert db.execute("SELECT count(*) FROM blob").fetchone() == (1,)
     assert Attachment.objects.count() == 2
 
 

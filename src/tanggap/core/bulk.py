@@ -8,7 +8,8 @@ for the database to prepare, the loop in the driver.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from django.db import connection, models
 from django.db.models.constants import OnConflict
@@ -26,12 +27,82 @@ def update_many(objs: Sequence[models.Model], fields: Sequence[str]) -> None:
     assignments = ", ".join(f"{quote(str(field.column))} = %s" for field in columns)
     pk_column = str(meta.pk.column) if meta.pk is not None else "id"
     sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(pk_column)} = %s"  # noqa: S608
-    rows = [
-        [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns] + [obj.pk]
-        for obj in objs
-    ]
+    preparers = [(field.attname, _preparer(field)) for field in columns]
+    rows = [[prepare(getattr(obj, name)) for name, prepare in preparers] + [obj.pk] for obj in objs]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+
+
+def _preparer(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
+    """``field.get_db_prep_save`` for this connection; for date-times, remembered per value within
+    one call (the same instants recur across a batch's rows, and their conversion is the dearest)."""
+    prepare = field.get_db_prep_save
+    if not isinstance(field, models.DateTimeField):
+        return lambda value: prepare(value, connection)
+    seen: dict[Any, Any] = {}
+
+    def prepare_datetime(value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return seen[value]
+        except KeyError:
+            seen[value] = prepared = prepare(value, connection)
+            return prepared
+        except TypeError:  # not hashable: an expression
+            return prepare(value, connection)
+
+    return prepare_datetime
+
+
+def insert_rows(
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    ignore_conflicts: bool = False,
+) -> None:
+    """Insert rows given as plain values of the fields ``names`` (attribute names: ``ticket_id``),
+    without building a model object per row: for rows nobody reads back in the same call (audit
+    entries, search entries). Each value goes through its field's ``get_db_prep_save``, so it is
+    stored as ``save`` would store it; fields not named take their database default or must be
+    nullable. No keys are returned."""
+    if not rows:
+        return
+    meta = model._meta
+    fields = [meta.get_field(name) for name in names]
+    concrete = [f for f in fields if isinstance(f, models.Field) and f.concrete]
+    if len(concrete) != len(fields):
+        raise ValueError("insert_rows writes concrete fields only")
+    # A NOT NULL column left out would fail every row, and with conflicts ignored SQLite drops such
+    # rows without a word: every required column must be named.
+    missing = [
+        f.name
+        for f in meta.concrete_fields
+        if f is not meta.pk and f not in concrete and not f.null and not f.has_db_default()
+    ]
+    if missing:
+        raise ValueError(f"insert_rows needs a value for {', '.join(missing)}")
+    preparers = [_preparer(f) for f in concrete]
+    prepared = [[prep(value) for prep, value in zip(preparers, row, strict=True)] for row in rows]
+    quote = connection.ops.quote_name
+    table, columns = quote(meta.db_table), [str(f.column) for f in concrete]
+    if not ignore_conflicts and connection.vendor == "postgresql":
+        with connection.cursor() as cursor, connection.wrap_database_errors:
+            names_sql = ", ".join(quote(column) for column in columns)
+            with cursor.cursor.copy(f"COPY {table} ({names_sql}) FROM STDIN") as copy:
+                for row in prepared:
+                    copy.write_row(row)
+        return
+    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
+    head = connection.ops.insert_statement(on_conflict=on_conflict)
+    tail = (
+        connection.ops.on_conflict_suffix_sql(concrete, on_conflict, None, None) if ignore_conflicts else ""
+    )
+    one_row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    names_sql = ", ".join(quote(column) for column in columns)
+    with connection.cursor() as cursor:
+        cursor.executemany(f"{head} {table} ({names_sql}) VALUES {one_row} {tail}", prepared)
 
 
 def _copy_in(objs: Sequence[models.Model], table: str, columns: list[str], rows: list[list[object]]) -> None:
@@ -79,7 +150,8 @@ def insert_many(objs: Sequence[models.Model], *, ignore_conflicts: bool = False)
     fields = [f for f in meta.concrete_fields if f is not pk]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(f.column)) for f in fields)
-    rows = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objs]
+    preparers = [(f.pre_save, _preparer(f)) for f in fields]
+    rows = [[prepare(pre_save(obj, True)) for pre_save, prepare in preparers] for obj in objs]
     table = quote(meta.db_table)
     one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     if not ignore_conflicts and pk is not None and connection.vendor == "postgresql":

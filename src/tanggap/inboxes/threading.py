@@ -12,7 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tanggap.core.bulk import insert_many
+from django.utils import timezone
+
+from tanggap.core.bulk import insert_rows
 from tanggap.inboxes.email.thread import message_id_key, reference_candidates, ticket_number_in_subject
 from tanggap.inboxes.models import Inbox, MailDirection, MailMessageId
 from tanggap.tickets.models import Ticket
@@ -108,10 +110,15 @@ def message_id_record(*, inbox: Inbox, message_id: str, ticket: Ticket, directio
 
 def message_ids_record(records: Iterable[tuple[Inbox, str, Ticket, str]]) -> None:
     """``message_id_record`` for many ``(inbox, message_id, ticket, direction)`` in one insert."""
+    now = timezone.now()
     rows = [
-        MailMessageId(inbox=inbox, message_id=key, ticket=ticket, direction=direction)
+        (inbox.pk, key, ticket.pk, direction, now)
         for inbox, message_id, ticket, direction in records
         if (key := message_id_key(message_id))
     ]
-    if rows:
-        insert_many(rows, ignore_conflicts=True)
+    insert_rows(
+        MailMessageId,
+        ("inbox_id", "message_id", "ticket_id", "direction", "created_at"),
+        rows,
+        ignore_conflicts=True,
+    )

@@ -18,7 +18,7 @@ from tanggap.accounts.permissions import require
 from tanggap.core import events
 from tanggap.core.audit import audit_entry, audit_record, audit_record_many
 from tanggap.core.blobs import BlobStore
-from tanggap.core.bulk import insert_many, update_many
+from tanggap.core.bulk import insert_many, insert_rows, update_many
 from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput, NotFound
 from tanggap.core.text import guess_language, search_text
 from tanggap.customers.models import Customer
@@ -356,12 +356,14 @@ def _receive_all(
                 "message_count",
             ],
         )
-    insert_many(
-        [SearchEntry(ticket=t, message=None, stems=search_text(t.subject)) for t in opened]
+    insert_rows(
+        SearchEntry,
+        ("ticket_id", "message_id", "stems"),
+        [(t.pk, None, search_text(t.subject)) for t in opened]
         + [
-            SearchEntry(ticket=m.ticket, message=m, stems=_search_stems(a.item.inbound, m.body_text))
+            (m.ticket_id, m.pk, _search_stems(a.item.inbound, m.body_text))
             for a, m in zip(arrivals, messages, strict=True)
-        ]
+        ],
     )
     entries = []
     for arrival, message in zip(arrivals, messages, strict=True):
