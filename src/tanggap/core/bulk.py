@@ -3,7 +3,8 @@
 ``bulk_update`` builds one ``CASE WHEN`` expression per row and field: for a batch of a few hundred
 received messages it costs more than everything else the batch does. ``update_many`` sends one
 parameterised ``UPDATE … WHERE id = %s`` with every row's values (``executemany``): one statement
-for the database to prepare, the loop in the driver.
+for the database to prepare, the loop in the driver. On PostgreSQL the rows go as one array per
+column instead (``unnest``): one statement and one round trip for the whole batch.
 """
 
 from __future__ import annotations
@@ -24,13 +25,39 @@ def update_many(objs: Sequence[models.Model], fields: Sequence[str]) -> None:
     if len(columns) != len(fields):
         raise ValueError("update_many writes concrete fields only")
     quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(str(field.column))} = %s" for field in columns)
+    table = quote(meta.db_table)
     pk_column = str(meta.pk.column) if meta.pk is not None else "id"
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(pk_column)} = %s"  # noqa: S608
     preparers = [(field.attname, _preparer(field)) for field in columns]
     rows = [[prepare(getattr(obj, name)) for name, prepare in preparers] + [obj.pk] for obj in objs]
+    arrays = _array_types([*columns, meta.pk])
     with connection.cursor() as cursor:
+        if arrays is not None:
+            names = [quote(str(field.column)) for field in columns]
+            assignments = ", ".join(f"{name} = v.{name}" for name in names)
+            key = quote(pk_column)
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM unnest({arrays}) "  # noqa: S608
+                f"AS v({', '.join(names)}, {key}) WHERE {table}.{key} = v.{key}",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return
+        assignments = ", ".join(f"{quote(str(field.column))} = %s" for field in columns)
+        sql = f"UPDATE {table} SET {assignments} WHERE {quote(pk_column)} = %s"  # noqa: S608
         cursor.executemany(sql, rows)
+
+
+def _array_types(fields: Sequence[Any]) -> str | None:
+    """PostgreSQL: the ``%s::type[]`` parameters that pass one array per column, for ``unnest``;
+    None on other databases, or where a column's values do not travel well in an array (JSON)."""
+    if connection.vendor != "postgresql":
+        return None
+    types = []
+    for field in fields:
+        db_type = field.db_type(connection) if field is not None else None
+        if not db_type or isinstance(field, models.JSONField) or "[" in db_type:
+            return None
+        types.append(f"%s::{db_type}[]")
+    return ", ".join(types)
 
 
 def _preparer(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
@@ -93,6 +120,15 @@ def insert_rows(
             with cursor.cursor.copy(f"COPY {table} ({names_sql}) FROM STDIN") as copy:
                 for row in prepared:
                     copy.write_row(row)
+        return
+    arrays = _array_types(concrete)
+    if arrays is not None:  # PostgreSQL, conflicts ignored: one statement with an array per column
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
+                f"SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING",
+                [list(column) for column in zip(*prepared, strict=True)],
+            )
         return
     on_conflict = OnConflict.IGNORE if ignore_conflicts else None
     head = connection.ops.insert_statement(on_conflict=on_conflict)

@@ -727,11 +727,15 @@ def mail_process_many(
     store = store or default_store()
     pks = [row.pk for row in raw_mails]
     with transaction.atomic():
-        fresh = list(
-            RawMail.objects.select_for_update().filter(pk__in=pks, status=MailStatus.RECEIVED, attempts=0)
+        # Lock and claim the rows no one has tried yet; the caller's row objects are the ones used
+        # (what is read of them, inbox, hash, size and source, never changes).
+        fresh_ids = set(
+            RawMail.objects.select_for_update()
+            .filter(pk__in=pks, status=MailStatus.RECEIVED, attempts=0)
+            .values_list("pk", flat=True)
         )
-        RawMail.objects.filter(pk__in=[row.pk for row in fresh]).update(attempts=1)
-    fresh_ids = {row.pk for row in fresh}
+        RawMail.objects.filter(pk__in=fresh_ids).update(attempts=1)
+    fresh = [row for row in {row.pk: row for row in raw_mails}.values() if row.pk in fresh_ids]
     done: dict[int, RawMail] = {}
     ready: list[_Ready] = []
     inboxes = Inbox.objects.in_bulk({row.inbox_id for row in fresh})
