@@ -132,3 +132,17 @@ def test_query_terms_never_raise_on_hostile_input(value):
         assert alternatives
         for alt in alternatives:
             assert alt and all(ch.isalnum() for ch in alt)
+
+
+@settings(max_examples=200)
+@given(
+    subject=st.text(max_size=80),
+    text=st.text(alphabet=st.sampled_from(list("abc yang dan the you tidak  ,.\n'é")), max_size=9000),
+)
+def test_search_text_and_language_is_the_two_done_apart(subject, text):
+    from tanggap.core.text import guess_language, search_text, search_text_and_language
+
+    stems, language = search_text_and_language(subject, text)
+    assert stems == search_text(text)
+    if len(text) <= 4000:
+        assert language == guess_language(f"{subject}\n{text}")

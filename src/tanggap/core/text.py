@@ -78,9 +78,15 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+LANGUAGE_SAMPLE = 4000  # characters of a text the language is guessed from
+
+
 def guess_language(text: str) -> str:
     """``"id"``, ``"en"`` or ``""`` when there is too little to tell, by frequent-word markers."""
-    words = tokens(text[:4000])
+    return _language_of(tokens(text[:LANGUAGE_SAMPLE]))
+
+
+def _language_of(words: list[str]) -> str:
     id_hits = sum(1 for w in words if w in _ID_MARKERS)
     en_hits = sum(1 for w in words if w in _EN_MARKERS)
     if id_hits == en_hits:
@@ -117,11 +123,11 @@ def stem_en(word: str) -> str:
     return _english().stemWord(word) or word
 
 
-def _index_words(text: str) -> list[str]:
+def _index_words(words: list[str]) -> list[str]:
     """The words the index and the query both use: tokens without stopwords, apostrophes dropped
     ("don't" -> "dont", as both engines' tokenisers would otherwise split it), bounded in length."""
     out = []
-    for token in tokens(text):
+    for token in words:
         if token in STOPWORDS:
             continue
         word = token.replace("'", "")
@@ -136,8 +142,12 @@ def stems(text: str) -> list[str]:
     Indexing both forms lets a query in either language find a message whose language was guessed
     wrong, and keeps index and query in step without storing the language beside each row.
     """
+    return _stems_of(tokens(text))
+
+
+def _stems_of(words: list[str]) -> list[str]:
     seen: dict[str, None] = {}
-    for word in _index_words(text):
+    for word in _index_words(words):
         seen.setdefault(stem_en(word), None)
         seen.setdefault(stem_id(word), None)
     return list(seen)
@@ -148,6 +158,15 @@ def search_text(*parts: str) -> str:
     return " ".join(stems(" ".join(p for p in parts if p)))
 
 
+def search_text_and_language(subject: str, text: str) -> tuple[str, str]:
+    """``search_text(text)`` and ``guess_language(f"{subject}\n{text}")`` with the text split into
+    words once (a received message needs both)."""
+    words = tokens(text)
+    sample = words if len(text) <= LANGUAGE_SAMPLE else tokens(text[:LANGUAGE_SAMPLE])
+    language = _language_of(tokens(subject) + sample) if subject else _language_of(sample)
+    return " ".join(_stems_of(words)), language
+
+
 def query_terms(query: str) -> list[list[str]]:
     """For each query word (at most ``MAX_QUERY_WORDS``), the stems any one of which must match.
 
@@ -155,7 +174,7 @@ def query_terms(query: str) -> list[list[str]]:
     containing every query word (in any inflection that stems alike) matches.
     """
     terms: list[list[str]] = []
-    for word in _index_words(query)[:MAX_QUERY_WORDS]:
+    for word in _index_words(tokens(query))[:MAX_QUERY_WORDS]:
         alts = list(dict.fromkeys([stem_id(word), stem_en(word)]))
         if alts not in terms:
             terms.append(alts)

@@ -17,7 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import Protocol, TypeVar
 
-from tanggap.core.text import guess_language, search_text
+from tanggap.core.text import search_text_and_language
 from tanggap.inboxes.email.bounces import Bounce, parse_bounce
 from tanggap.inboxes.email.loops import classify_automatic
 from tanggap.inboxes.email.parse import ParsedMail, parse_mail, to_inbound
@@ -48,12 +48,9 @@ def inbound_of(parsed: ParsedMail) -> InboundMessage:
     if not inbound.text.strip() and not inbound.attachments:
         # A mail that is only a subject ("Tolong batalkan pesanan 1234") still says something.
         inbound = replace(inbound, text=parsed.subject)
-    text = inbound.text
+    stems, language = search_text_and_language(inbound.subject, inbound.text)
     return replace(
-        inbound,
-        visible_length=visible_prefix_length(text),
-        language=guess_language(f"{inbound.subject}\n{text}"),
-        stems=search_text(text),
+        inbound, visible_length=visible_prefix_length(inbound.text), language=language, stems=stems
     )
 
 
