@@ -112,3 +112,18 @@ def test_audit_rows_one_by_one_and_many_read_the_same():
     fields = ("actor_id", "action", "object_type", "object_id", "data")
     assert [getattr(one, f) for f in fields] == [getattr(many, f) for f in fields]
     assert one.created_at and many.created_at
+
+
+def test_choices_and_subclasses_of_plain_types_are_stored_as_their_value():
+    from tanggap.customers.models import IdentityKind
+
+    customer = Customer.objects.create(name="A")
+
+    class Name(str):
+        pass
+
+    identity = Identity(customer=customer, kind=IdentityKind.EMAIL, value=Name("a@example.com"))
+    insert_many([identity])
+    row = Identity.objects.values("kind", "value", "customer_id").get()
+    assert row == {"kind": "email", "value": "a@example.com", "customer_id": customer.pk}
+    assert type(row["kind"]) is str and type(row["value"]) is str

@@ -60,10 +60,34 @@ def _array_types(fields: Sequence[Any]) -> str | None:
     return ", ".join(types)
 
 
+# Fields whose conversion gives back a value of this exact built-in type unchanged.
+_PLAIN: dict[type[Any], type[Any]] = {
+    models.CharField: str,
+    models.TextField: str,
+    models.IntegerField: int,
+    models.SmallIntegerField: int,
+    models.BigIntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.PositiveBigIntegerField: int,
+    models.BooleanField: bool,
+    models.ForeignKey: int,  # a key to an integer primary key
+}
+
+
 def _preparer(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
-    """``field.get_db_prep_save`` for this connection; for date-times, remembered per value within
-    one call (the same instants recur across a batch's rows, and their conversion is the dearest)."""
+    """``field.get_db_prep_save`` for this connection. A value of the plain type a field stores as
+    it is (a ``str`` for a text field, an ``int`` key) skips the conversion, which would give it back
+    unchanged; date-times are converted once per value within one call (the same instants recur
+    across a batch's rows, and their conversion is the dearest)."""
     prepare = field.get_db_prep_save
+    plain = _PLAIN.get(type(field))
+    if isinstance(field, models.ForeignKey) and not isinstance(
+        field.target_field, models.AutoField | models.BigAutoField | models.IntegerField
+    ):
+        plain = None
+    if plain is not None:
+        return lambda value: value if value is None or type(value) is plain else prepare(value, connection)
     if not isinstance(field, models.DateTimeField):
         return lambda value: prepare(value, connection)
     seen: dict[Any, Any] = {}
