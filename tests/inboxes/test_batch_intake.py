@@ -253,3 +253,27 @@ def test_a_store_the_worker_cannot_take_is_written_by_the_importer(inbox, tmp_pa
     files = len(list(folder.iterdir()))
     assert (report.new, report.processed, report.quarantined, report.pending) == (files, files - 1, 1, 0)
     assert all(store.exists(sha) for sha in RawMail.objects.values_list("sha256", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("total", "size", "pipelined"),
+    [
+        (2000, 200, True),
+        (2000, 200, False),
+        (401, 200, True),
+        (400, 200, True),
+        (10, 3, True),
+        (7, 1, True),
+        (0, 5, True),
+    ],
+)
+def test_batches_cover_every_mail_once_in_order_and_are_small_at_the_ends_of_a_pipeline(
+    total, size, pipelined
+):
+    from tanggap.inboxes.importers import _batches
+
+    got = list(_batches(total, size, pipelined=pipelined))
+    assert [i for start, end in got for i in range(start, end)] == list(range(total))
+    assert all(0 < end - start <= size for start, end in got)
+    if pipelined and total > 2 * size:
+        assert got[0][1] - got[0][0] == got[-1][1] - got[-1][0] == max(1, size // 8)

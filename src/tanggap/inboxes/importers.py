@@ -8,6 +8,7 @@ nothing twice, and an import interrupted half-way is finished by running it agai
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import mailbox
 from collections.abc import Callable, Iterator
@@ -156,9 +157,10 @@ def mail_import(
     state = {"done": 0}
     try:
         previous: _Stored | None = None
-        for start in range(0, len(items), size):
-            chunk = list(_each(items[start : start + size]))
-            work = _hand_over(chunk, store, pool)
+        for start, end in _batches(len(items), size, pipelined=pool is not None):
+            chunk = list(_each(items[start:end]))
+            # The worker is still starting while the first (small) batch is stored and read here.
+            work = _hand_over(chunk, store, pool if start > 0 else None)
             if previous is not None:
                 _receive_batch(previous, store, report, progress, state)
             previous = _store_batch(inbox, chunk, store, report, work)
@@ -177,6 +179,18 @@ class _HandedOver:
     stored: Future[list[str]] | None = None
     readings: Future[list[Reading | None]] | None = None
     raws: dict[str, bytes] = field(default_factory=dict)  # content hash -> bytes, in reading order
+
+
+def _batches(total: int, size: int, *, pipelined: bool) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each batch. With a worker the first and the last batch are small: nothing
+    overlaps them (the worker stores and reads the first while this process waits; this process
+    writes the last while the worker has nothing left), so the pipeline fills and drains sooner."""
+    if not pipelined or total <= 2 * size:
+        cuts = [*range(0, total, size), total]
+    else:
+        edge = max(1, size // 8)
+        cuts = [0, *range(edge, total - edge, size), total - edge, total]
+    yield from itertools.pairwise(cuts)
 
 
 def _hand_over(

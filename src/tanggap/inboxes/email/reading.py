@@ -97,6 +97,10 @@ class BlobStore(Protocol):  # core.blobs.BlobStore's writing half, without impor
     def put_many(self, items: Sequence[bytes]) -> list[str]: ...
 
 
+def _started() -> None:
+    """The first task a worker runs: it makes the process start."""
+
+
 def _put_many(store: BlobStore, raws: list[bytes]) -> list[str]:
     return store.put_many(raws)
 
@@ -115,6 +119,9 @@ class ReadingPool:
         context.set_forkserver_preload([__name__])
         self._executor = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context)
         self._broken = False
+        # Start the worker now (a process start and the cores' imports take a few hundred ms): the
+        # caller does its first, small piece of work itself meanwhile.
+        self._submit(_started)
 
     def submit(self, raws: Sequence[bytes], max_bytes: int) -> Future[list[Reading | None]] | None:
         """The future reading of ``raws``; None when the worker cannot take it (it died, or could not
