@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "tanggap.tickets",
     "tanggap.inboxes",
     "tanggap.webhooks",
+    "tanggap.sla",
     "tanggap.web",
     "tanggap.api",
 ]

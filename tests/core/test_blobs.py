@@ -157,3 +157,28 @@ def test_default_store_can_keep_every_blob_as_a_file(settings, tmp_path):
     digest = default_store().put(b"x")
     assert (tmp_path / "shared" / digest[:2] / digest[2:4] / digest).read_bytes() == b"x"
     assert not (tmp_path / "shared" / DATABASE).exists()
+
+
+def test_threads_opening_a_new_blob_folder_together_all_store(tmp_path):
+    import threading
+
+    count = 8
+    for round_ in range(40):
+        folder = tmp_path / f"baru-{round_}"
+        start, errors, digests = threading.Barrier(count), [], []
+
+        def put(n, folder=folder, start=start, errors=errors, digests=digests):
+            try:
+                start.wait()
+                digests.append(LocalBlobStore(folder).put(f"surat {n}".encode()))
+            except Exception as exc:  # collected: an assert in a thread would be lost
+                errors.append(exc)
+
+        threads = [threading.Thread(target=put, args=(n,)) for n in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        stored = sorted(LocalBlobStore(folder).get(d) for d in digests)
+        assert stored == sorted(f"surat {n}".encode() for n in range(count))

@@ -17,12 +17,14 @@ import os
 import sqlite3
 import tempfile
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 SMALL_BLOB = 1024 * 1024
+BUSY_SECONDS = 60.0  # how long a writer waits for another to finish with the blob database
 DATABASE = "blobs.sqlite3"
 _OPEN_PER_THREAD = 8  # blob databases a thread keeps open (tests use many folders)
 _local = threading.local()
@@ -72,10 +74,8 @@ class LocalBlobStore:
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / DATABASE
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o600))  # not world-readable
-        db = sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")  # a commit is on disk before the rows naming it exist
-        db.execute("CREATE TABLE IF NOT EXISTS blob (sha256 TEXT PRIMARY KEY, data BLOB NOT NULL)")
+        db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
+        _prepare(db)
         connections[key] = db
         while len(connections) > _OPEN_PER_THREAD:
             connections.popitem(last=False)[1].close()
@@ -146,6 +146,24 @@ class LocalBlobStore:
     def exists(self, sha256: str) -> bool:
         path = self._path(sha256)
         return self._get_small(sha256) is not None or path.exists()
+
+
+def _prepare(db: sqlite3.Connection) -> None:
+    """WAL, full sync, the table. Switching a new file to WAL takes an exclusive lock, and SQLite
+    answers "locked" at once instead of waiting when other connections are opening it too (several
+    threads storing the first mails of a new folder): try again until the busy timeout."""
+    deadline = time.monotonic() + BUSY_SECONDS
+    while True:
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")  # a commit is on disk before the rows naming it exist
+            db.execute("CREATE TABLE IF NOT EXISTS blob (sha256 TEXT PRIMARY KEY, data BLOB NOT NULL)")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _syncfs(root: Path) -> bool:

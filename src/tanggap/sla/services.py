@@ -1,0 +1,176 @@
+"""Working out where tickets' response clocks stand, and storing it (``TicketClock``).
+
+``clocks_refresh`` reads each ticket's history (customer messages, replies, status changes), chooses
+its policy, runs ``targets.clocks`` on its team's calendar and writes the result. It is idempotent:
+the same history and ``now`` give the same row, so the periodic sweep and the event subscribers may
+both call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from tanggap.inboxes.models import RawMail
+from tanggap.sla import clock, targets
+from tanggap.sla.models import BusinessCalendar, Policy, TeamCalendar, TicketClock
+from tanggap.tickets.models import Message, MessageKind, Ticket
+
+# No calendar configured anywhere: every hour counts. An honest default never hides a breach.
+ALWAYS_OPEN = clock.Calendar(zone="Asia/Jakarta", always_open=True)
+PAUSED_WHILE_PENDING = frozenset({"pending"})
+
+
+def calendar_of(row: BusinessCalendar, years: Iterable[int]) -> clock.Calendar:
+    """The pure calendar of a stored one, with public holidays of ``years`` (every year the clock may
+    reach). Raises ``ValueError`` for hours, a zone or a day off that make no sense."""
+    if row.always_open:
+        return clock.Calendar(zone=row.time_zone, always_open=True)
+    weekly = clock.parse_hours({int(day): intervals for day, intervals in (row.hours or {}).items()})
+    days_off = frozenset(date.fromisoformat(str(day)) for day in row.days_off or ())
+    if row.public_holidays:
+        return clock.Calendar.indonesian(
+            years=years, zone=row.time_zone, weekly=weekly, extra_days_off=days_off
+        )
+    return clock.Calendar(zone=row.time_zone, weekly=weekly, holidays=days_off)
+
+
+def _minutes(value: int | None) -> timedelta | None:
+    return timedelta(minutes=value) if value else None
+
+
+def rule_of(policy: Policy) -> targets.Rule:
+    return targets.Rule(
+        name=policy.name,
+        targets=targets.Targets(
+            first_response=_minutes(policy.first_response_minutes),
+            next_response=_minutes(policy.next_response_minutes),
+            resolution=_minutes(policy.resolution_minutes),
+            warn_at=policy.warn_percent / 100,
+            pause_statuses=targets.PAUSED_BY_DEFAULT if policy.pause_on_hold else PAUSED_WHILE_PENDING,
+        ),
+        channels=frozenset(policy.channels or ()),
+        priorities=frozenset(int(p) for p in policy.priorities or ()),
+        inboxes=frozenset(int(i) for i in policy.inboxes or ()),
+        tiers=frozenset(policy.tiers or ()),
+        tags=frozenset(policy.tags or ()),
+    )
+
+
+def history_of(rows: Iterable[tuple[str, str, str, dict[str, Any], datetime]]) -> list[targets.Event]:
+    """The clock events in a ticket's timeline rows ``(kind, automatic, event_code, event_data, at)``,
+    in order. An auto-reply is not the customer writing; internal notes start and stop nothing."""
+    events = []
+    for kind, automatic, event_code, event_data, at in rows:
+        if kind == MessageKind.CUSTOMER and not automatic:
+            events.append(targets.Event(at, "customer"))
+        elif kind == MessageKind.REPLY:
+            events.append(targets.Event(at, "reply"))
+        elif kind == MessageKind.EVENT and event_code == "status_changed":
+            events.append(targets.Event(at, "status", str((event_data or {}).get("status", ""))))
+    return events
+
+
+def clocks_refresh(
+    *, ticket_ids: Sequence[int], now: datetime | None = None
+) -> dict[int, TicketClock | None]:
+    """Work out and store the clocks of ``ticket_ids`` as they stand at ``now`` (default: now). A
+    ticket no active policy matches has no clock row (None in the result)."""
+    now = now or timezone.now()
+    ids = sorted(set(ticket_ids))
+    if not ids:
+        return {}
+    tickets = {t.pk: t for t in Ticket.objects.filter(pk__in=ids).prefetch_related("tags")}
+    rules = [(policy, rule_of(policy)) for policy in Policy.objects.filter(is_active=True)]
+    inbox_of: dict[int, int] = {}
+    for ticket_id, inbox_id in (
+        RawMail.objects.filter(ticket_id__in=ids).order_by("-id").values_list("ticket_id", "inbox_id")
+    ):
+        inbox_of[ticket_id] = inbox_id  # the first mail of the ticket wins (read last)
+    histories: dict[int, list[tuple[str, str, str, dict[str, Any], datetime]]] = {pk: [] for pk in tickets}
+    for ticket_id, *timeline_row in (
+        Message.objects.filter(ticket_id__in=ids)
+        .exclude(kind=MessageKind.NOTE)
+        .order_by("ticket_id", "created_at", "id")
+        .values_list("ticket_id", "kind", "automatic", "event_code", "event_data", "created_at")
+    ):
+        histories[ticket_id].append(tuple(timeline_row))  # type: ignore[arg-type]
+    calendars = _calendars({t.team_id for t in tickets.values() if t.team_id}, now, tickets.values())
+
+    rows: list[TicketClock] = []
+    result: dict[int, TicketClock | None] = dict.fromkeys(ids)
+    for pk, ticket in tickets.items():
+        facts = targets.Facts(
+            channel=ticket.channel,
+            priority=ticket.priority,
+            inbox=inbox_of.get(pk),
+            tags=frozenset(tag.name for tag in ticket.tags.all()),
+        )
+        chosen = next(((p, r) for p, r in rules if r.matches(facts)), None)
+        if chosen is None:
+            continue
+        policy, rule = chosen
+        calendar = calendars.get(ticket.team_id, calendars[None])
+        clocks = targets.clocks(calendar, rule.targets, ticket.created_at, history_of(histories[pk]), now)
+        row = _row(ticket, policy, clocks, now)
+        rows.append(row)
+        result[pk] = row
+    with transaction.atomic():
+        TicketClock.objects.filter(ticket_id__in=[pk for pk in ids if result[pk] is None]).delete()
+        if rows:
+            TicketClock.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["ticket"],
+                update_fields=[
+                    "policy",
+                    "first_response_due_at",
+                    "next_response_due_at",
+                    "resolution_due_at",
+                    "due_at",
+                    "warn_at",
+                    "paused",
+                    "breached",
+                    "computed_at",
+                ],
+            )
+    return result
+
+
+def _calendars(
+    team_ids: set[int], now: datetime, tickets: Iterable[Ticket]
+) -> dict[int | None, clock.Calendar]:
+    """Each team's calendar (the default calendar for a team without one; 24/7 when there is none),
+    with the public holidays of every year from the oldest ticket's to two years ahead."""
+    oldest = min((t.created_at.year for t in tickets), default=now.year)
+    years = range(min(oldest, now.year), now.year + 3)
+    default_row = BusinessCalendar.objects.filter(is_default=True).first()
+    default = calendar_of(default_row, years) if default_row else ALWAYS_OPEN
+    out: dict[int | None, clock.Calendar] = {None: default}
+    built: dict[int, clock.Calendar] = {}
+    for link in TeamCalendar.objects.filter(team_id__in=team_ids).select_related("calendar"):
+        if link.calendar_id not in built:
+            built[link.calendar_id] = calendar_of(link.calendar, years)
+        out[link.team_id] = built[link.calendar_id]
+    return out
+
+
+def _row(ticket: Ticket, policy: Policy, clocks: list[targets.Clock], now: datetime) -> TicketClock:
+    due = {c.kind: c.due_at for c in clocks if c.running}
+    running = [c for c in clocks if c.running]
+    return TicketClock(
+        ticket=ticket,
+        policy=policy,
+        first_response_due_at=due.get(targets.Kind.FIRST_RESPONSE),
+        next_response_due_at=due.get(targets.Kind.NEXT_RESPONSE),
+        resolution_due_at=due.get(targets.Kind.RESOLUTION),
+        due_at=min((c.due_at for c in running if c.due_at), default=None),
+        warn_at=min((c.warn_due_at for c in running if c.warn_due_at), default=None),
+        paused=not running and any(c.paused for c in clocks),
+        breached=[str(c.kind) for c in clocks if c.breached],
+        computed_at=now,
+    )
