@@ -479,7 +479,9 @@ def _register_channel_commands() -> None:
     from tanggap.inboxes.import_cli import import_mail, inbox
     from tanggap.inboxes.mail_cli import mail
     from tanggap.inboxes.smtp_cli import smtp
+    from tanggap.sla.cli import sla
 
+    main.add_command(sla)
     main.add_command(mail)
     inbox.add_command(inbox_poll)
     main.add_command(inbox)

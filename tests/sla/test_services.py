@@ -180,3 +180,60 @@ def test_indonesian_public_holidays_close_the_calendar():
     with pytest.raises(ValueError):
         calendar_of(BusinessCalendar(name="y", hours={"0": ["17:00-08:00"]}), years=[2026])
     assert calendar_of(BusinessCalendar(name="z", always_open=True), years=[2026]).always_open
+
+
+# ---------------------------------------------------------------- the sweep
+
+
+def test_the_sweep_works_out_new_and_changed_tickets_once(team, office, email_policy, agent):
+    from tanggap.sla.services import clocks_sweep
+
+    ticket = received(team, wib(16, 9))
+    first = clocks_sweep(now=wib(16, 9, 5))
+    assert (first.changed, first.clocks, first.breached) == (1, 1, 0)
+    assert not Ticket.objects.get(pk=ticket.pk).derived_stale
+    assert TicketClock.objects.get(ticket=ticket).first_response_due_at == wib(16, 10).astimezone(UTC)
+    assert clocks_sweep(now=wib(16, 9, 6)).changed == 0  # nothing changed, nothing passed
+    at(reply_send(actor=agent, ticket=ticket, text="Sudah kami kirim."), wib(16, 9, 30))
+    assert Ticket.objects.get(pk=ticket.pk).derived_stale  # the reply's write marked it
+    again = clocks_sweep(now=wib(16, 9, 31))
+    assert again.changed == 1
+    assert TicketClock.objects.get(ticket=ticket).first_response_due_at is None
+
+
+def test_a_clock_running_out_between_sweeps_is_a_breach_at_the_next(team, office, email_policy):
+    from tanggap.sla.services import clocks_sweep
+
+    ticket = received(team, wib(16, 9))
+    clocks_sweep(now=wib(16, 9, 50))
+    assert TicketClock.objects.get(ticket=ticket).breached == []
+    report = clocks_sweep(now=wib(16, 10, 1))  # the first response was due at 10:00
+    assert (report.changed, report.passed, report.breached) == (0, 1, 1)
+    assert TicketClock.objects.get(ticket=ticket).breached == ["first_response"]
+
+
+def test_a_sweep_that_fails_clears_nothing(team, office, email_policy, monkeypatch):
+    from tanggap.sla import services
+
+    ticket = received(team, wib(16, 9))
+
+    def broken(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(services, "clocks_refresh", broken)
+    with pytest.raises(RuntimeError):
+        services.clocks_sweep(now=wib(16, 9, 5))
+    assert Ticket.objects.get(pk=ticket.pk).derived_stale
+    monkeypatch.undo()
+    assert services.clocks_sweep(now=wib(16, 9, 6)).changed == 1
+
+
+def test_the_sweep_goes_in_batches_and_reports_progress(team, office, email_policy):
+    from tanggap.sla.services import clocks_sweep
+
+    for n in range(5):
+        received(team, wib(16, 9, n), sender=f"p{n}@example.com")
+    seen: list[int] = []
+    report = clocks_sweep(now=wib(16, 9, 30), batch=2, progress=seen.append)
+    assert report.changed == 5 and seen == [2, 2, 1]
+    assert TicketClock.objects.count() == 5

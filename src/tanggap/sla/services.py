@@ -8,16 +8,18 @@ both call it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tanggap.inboxes.models import RawMail
 from tanggap.sla import clock, targets
-from tanggap.sla.models import BusinessCalendar, Policy, TeamCalendar, TicketClock
+from tanggap.sla.models import BusinessCalendar, Policy, SweepState, TeamCalendar, TicketClock
 from tanggap.tickets.models import Message, MessageKind, Ticket
 
 # No calendar configured anywhere: every hour counts. An honest default never hides a breach.
@@ -174,3 +176,63 @@ def _row(ticket: Ticket, policy: Policy, clocks: list[targets.Clock], now: datet
         breached=[str(c.kind) for c in clocks if c.breached],
         computed_at=now,
     )
+
+
+SWEEP_BATCH = 2000
+
+
+@dataclass(slots=True)
+class SweepReport:
+    changed: int = 0  # tickets whose history changed since they were last worked out
+    passed: int = 0  # tickets whose warning or due instant passed since the last sweep
+    clocks: int = 0  # clock rows written
+    breached: int = 0  # of them, with a breach
+    swept_at: datetime | None = None
+
+
+def clocks_sweep(
+    *, now: datetime | None = None, batch: int = SWEEP_BATCH, progress: Callable[[int], None] | None = None
+) -> SweepReport:
+    """Bring every ticket's clocks up to date: the tickets a service wrote since they were last worked
+    out (``Ticket.derived_stale``, cleared in the transaction that stores their clocks, so a crash
+    loses nothing), and those whose warning or due instant passed since the last sweep (a running
+    clock that ran out is a breach now). Idempotent; safe to run from several processes (each batch
+    locks its tickets). ``progress(n)`` after each batch of ``n`` tickets."""
+    now = now or timezone.now()
+    report = SweepReport(swept_at=now)
+    state, _ = SweepState.objects.get_or_create(name="clocks")
+    since = state.swept_at
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Ticket.objects.select_for_update()
+                .filter(derived_stale=True)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch]
+            )
+            if not ids:
+                break
+            rows = clocks_refresh(ticket_ids=ids, now=now)
+            Ticket.objects.filter(pk__in=ids).update(derived_stale=False)
+        report.changed += len(ids)
+        _count(report, rows)
+        if progress is not None:
+            progress(len(ids))
+    if since is not None:
+        window = Q(due_at__gt=since, due_at__lte=now) | Q(warn_at__gt=since, warn_at__lte=now)
+        passed = list(TicketClock.objects.filter(window).values_list("ticket_id", flat=True))
+        for start in range(0, len(passed), batch):
+            chunk = passed[start : start + batch]
+            rows = clocks_refresh(ticket_ids=chunk, now=now)
+            report.passed += len(chunk)
+            _count(report, rows)
+            if progress is not None:
+                progress(len(chunk))
+    SweepState.objects.filter(name="clocks").update(swept_at=now)
+    return report
+
+
+def _count(report: SweepReport, rows: dict[int, TicketClock | None]) -> None:
+    written = [row for row in rows.values() if row is not None]
+    report.clocks += len(written)
+    report.breached += sum(1 for row in written if row.breached)

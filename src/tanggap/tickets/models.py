@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -90,6 +92,10 @@ class Ticket(models.Model):
     follow_up_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
+    # Set by every write of a ticket service, in the same transaction; what is worked out from a
+    # ticket's history elsewhere (its response clocks) recomputes the tickets that have it and
+    # clears it in the transaction that stores the result, so no change is ever missed.
+    derived_stale = models.BooleanField(default=True, db_default=True)
 
     class Meta:
         verbose_name = _("ticket")
@@ -121,10 +127,18 @@ class Ticket(models.Model):
                 name="ticket_active_priority_idx",
             ),
             models.Index(fields=["-priority", "-updated_at", "-id"], name="ticket_priority_recent_idx"),
+            models.Index(fields=["id"], condition=Q(derived_stale=True), name="ticket_derived_stale_idx"),
         ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.subject}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.derived_stale = True
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "derived_stale" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "derived_stale"]
+        super().save(*args, **kwargs)
 
     @property
     def number(self) -> int:

@@ -340,6 +340,7 @@ def _receive_all(
             if ticket.last_customer_message_at is None or at > ticket.last_customer_message_at:
                 ticket.last_customer_message_at = at
         ticket.updated_at = max(ticket.updated_at, now)
+        ticket.derived_stale = True
         if not ticket.language and arrival.language:
             ticket.language = arrival.language
         changed[ticket.pk] = ticket
@@ -354,6 +355,7 @@ def _receive_all(
                 "last_customer_message_at",
                 "language",
                 "message_count",
+                "derived_stale",
             ],
         )
     insert_rows(
