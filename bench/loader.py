@@ -152,7 +152,7 @@ def _reset_sequences(model_list: Sequence[type[models.Model]]) -> None:
             cursor.execute(sql)
 
 
-def load(n_tickets: int, *, progress: bool = True) -> LoadResult:
+def load(n_tickets: int, *, progress: bool = True, active_share: float = 0.03) -> LoadResult:
     from tanggap.accounts.models import Team, User
     from tanggap.core.text import stems
     from tanggap.customers.models import Customer, Identity
@@ -287,7 +287,7 @@ def load(n_tickets: int, *, progress: bool = True) -> LoadResult:
             lang = "id" if rng.random() < 0.7 else "en"
             customer_id = rng.randint(1, n_customers)
             team_id = rng.randint(1, n_teams) if rng.random() > 0.02 else None
-            if age_share < 0.03 or rng.random() < 0.005:
+            if age_share < active_share or rng.random() < 0.005:
                 status = rng.choice(ACTIVE)
             else:
                 status = "closed" if rng.random() < 0.85 else "solved"
