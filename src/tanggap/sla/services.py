@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from tanggap.core.bulk import update_many
 from tanggap.inboxes.models import RawMail
 from tanggap.sla import clock, targets
 from tanggap.sla.models import BusinessCalendar, Policy, SweepState, TeamCalendar, TicketClock
@@ -219,17 +220,48 @@ def clocks_sweep(
         if progress is not None:
             progress(len(ids))
     if since is not None:
-        window = Q(due_at__gt=since, due_at__lte=now) | Q(warn_at__gt=since, warn_at__lte=now)
-        passed = list(TicketClock.objects.filter(window).values_list("ticket_id", flat=True))
-        for start in range(0, len(passed), batch):
-            chunk = passed[start : start + batch]
-            rows = clocks_refresh(ticket_ids=chunk, now=now)
-            report.passed += len(chunk)
-            _count(report, rows)
-            if progress is not None:
-                progress(len(chunk))
+        _passed(report, since, now, batch, progress)
     SweepState.objects.filter(name="clocks").update(swept_at=now)
     return report
+
+
+_DUE_FIELDS = (
+    (targets.Kind.FIRST_RESPONSE, "first_response_due_at"),
+    (targets.Kind.NEXT_RESPONSE, "next_response_due_at"),
+    (targets.Kind.RESOLUTION, "resolution_due_at"),
+)
+
+
+def _passed(
+    report: SweepReport, since: datetime, now: datetime, batch: int, progress: Callable[[int], None] | None
+) -> None:
+    """The tickets whose warning or due instant passed in ``(since, now]``. Their history did not
+    change (a change flags the ticket, and flagged tickets were just worked out), so their clocks
+    only ran on: a running clock whose due instant passed has breached. That is read from the stored
+    row; no timeline is needed."""
+    window = Q(due_at__gt=since, due_at__lte=now) | Q(warn_at__gt=since, warn_at__lte=now)
+    rows = list(
+        TicketClock.objects.filter(window).only(
+            "ticket_id", *(name for _, name in _DUE_FIELDS), "breached", "computed_at"
+        )
+    )
+    changed = []
+    for row in rows:
+        breached = [
+            str(kind)
+            for kind, name in _DUE_FIELDS
+            if str(kind) in row.breached or ((due := getattr(row, name)) is not None and due <= now)
+        ]
+        if breached != row.breached:
+            row.breached, row.computed_at = breached, now
+            changed.append(row)
+    for start in range(0, len(changed), batch):
+        update_many(changed[start : start + batch], ["breached", "computed_at"])
+    report.passed += len(rows)
+    report.clocks += len(changed)
+    report.breached += sum(1 for row in changed if row.breached)
+    if progress is not None and rows:
+        progress(len(rows))
 
 
 def _count(report: SweepReport, rows: dict[int, TicketClock | None]) -> None:
