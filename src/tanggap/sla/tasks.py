@@ -12,6 +12,7 @@ from tanggap.core.tasks import periodic
 
 @periodic("sla-sweep", crontab(minute="*"))
 def sla_sweep() -> dict[str, Any]:
+    """Bring response clocks up to date: changed tickets, and those whose warning or due time passed."""
     from tanggap.sla.services import clocks_sweep
 
     report = clocks_sweep()
