@@ -130,7 +130,8 @@ class LocalBlobStore:
                 Path(tmp).unlink(missing_ok=True)
                 raise
             written.append(path)
-        if written and not _syncfs(self.root):
+        # Several files: one flush of the file system; one file (or no syncfs): flush it alone.
+        if len(written) == 1 or (written and not _syncfs(self.root)):
             for path in written:
                 with path.open("rb") as fh:
                     os.fsync(fh.fileno())

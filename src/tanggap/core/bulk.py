@@ -9,7 +9,7 @@ column instead (``unnest``): one statement and one round trip for the whole batc
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models
@@ -139,11 +139,8 @@ def insert_rows(
     quote = connection.ops.quote_name
     table, columns = quote(meta.db_table), [str(f.column) for f in concrete]
     if not ignore_conflicts and connection.vendor == "postgresql":
-        with connection.cursor() as cursor, connection.wrap_database_errors:
-            names_sql = ", ".join(quote(column) for column in columns)
-            with cursor.cursor.copy(f"COPY {table} ({names_sql}) FROM STDIN") as copy:
-                for row in prepared:
-                    copy.write_row(row)
+        with connection.cursor() as cursor:
+            _copy(cursor, table, columns, prepared)
         return
     arrays = _array_types(concrete)
     if arrays is not None:  # PostgreSQL, conflicts ignored: one statement with an array per column
@@ -165,43 +162,47 @@ def insert_rows(
         cursor.executemany(f"{head} {table} ({names_sql}) VALUES {one_row} {tail}", prepared)
 
 
-def _copy_in(objs: Sequence[models.Model], table: str, columns: list[str], rows: list[list[object]]) -> None:
-    """PostgreSQL: take the keys from the table's sequence in one query, then ``COPY`` the rows.
+def _copy(cursor: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """PostgreSQL: ``COPY`` the rows into ``table``. A multi-row ``INSERT`` with thousands of
+    placeholders is split and quoted in Python by the driver on every call; ``COPY`` sends each
+    value through its type's dumper and nothing else (about a seventh of the client time for a
+    batch of received messages)."""
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    # The driver's own cursor: its errors become Django's (IntegrityError …) as for execute.
+    with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
-    A multi-row ``INSERT`` with thousands of placeholders is split and quoted in Python by the
-    driver on every call; ``COPY`` sends each value through its type's dumper and nothing else
-    (about a seventh of the client time for a batch of received messages)."""
-    meta = objs[0]._meta
-    quote = connection.ops.quote_name
+
+def _copy_in(objs: Sequence[models.Model], table: str, columns: list[str], rows: list[list[object]]) -> None:
+    """PostgreSQL: take the keys from the table's sequence in one query, then ``COPY`` the rows."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, columns[0], len(rows)],
+            [objs[0]._meta.db_table, columns[0], len(rows)],
         )
         keys = sorted(key for (key,) in cursor.fetchall())
-        names = ", ".join(quote(column) for column in columns)
-        # The driver's own cursor: its errors become Django's (IntegrityError …) as for execute.
-        with (
-            connection.wrap_database_errors,
-            cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
-        ):
-            for key, row in zip(keys, rows, strict=True):
-                copy.write_row((key, *row))
+        _copy(cursor, table, columns, ((key, *row) for key, row in zip(keys, rows, strict=True)))
+    _saved(objs, keys)
+
+
+def _saved(objs: Sequence[models.Model], keys: Iterable[Any]) -> None:
+    """Mark inserted objects as saved, with their keys."""
     for obj, key in zip(objs, keys, strict=True):
         obj.pk = key
         obj._state.adding = False
         obj._state.db = connection.alias
 
 
-def insert_many(objs: Sequence[models.Model], *, ignore_conflicts: bool = False) -> None:
+def insert_many(objs: Sequence[models.Model]) -> None:
     """Insert new objects of one model, setting their primary keys: ``bulk_create`` for the hot path.
 
     Django's ``bulk_create`` compiles every value of every row through its expression machinery; a
     batch of received messages spent more time there than in the database. This writes the same
     values (each field's ``pre_save`` and ``get_db_prep_save``, so defaults, ``auto_now_add``, JSON
-    and dates are stored exactly as ``save`` stores them) as multi-row ``INSERT … RETURNING`` where
-    the keys are needed, and one ``executemany`` where conflicts are ignored (keys then stay unset).
-    Signals are not sent, as with ``bulk_create``.
+    and dates are stored exactly as ``save`` stores them) as multi-row ``INSERT … RETURNING``, or on
+    PostgreSQL keys from the sequence and ``COPY``. Signals are not sent, as with ``bulk_create``.
+    Rows whose keys are not needed go faster through ``insert_rows``.
     """
     if not objs:
         return
@@ -214,26 +215,17 @@ def insert_many(objs: Sequence[models.Model], *, ignore_conflicts: bool = False)
     rows = [[prepare(pre_save(obj, True)) for pre_save, prepare in preparers] for obj in objs]
     table = quote(meta.db_table)
     one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    if not ignore_conflicts and pk is not None and connection.vendor == "postgresql":
+    if pk is not None and connection.vendor == "postgresql":
         _copy_in(objs, table, [str(pk.column)] + [str(f.column) for f in fields], rows)
         return
+    size = max(1, min(len(rows), connection.ops.bulk_batch_size(fields, objs), 500))
+    returning = quote(str(pk.column)) if pk is not None else "id"
     with connection.cursor() as cursor:
-        if ignore_conflicts:
-            on_conflict = OnConflict.IGNORE
-            head = connection.ops.insert_statement(on_conflict=on_conflict)
-            tail = connection.ops.on_conflict_suffix_sql(fields, on_conflict, None, None)
-            cursor.executemany(f"{head} {table} ({columns}) VALUES {one_row} {tail}", rows)
-        else:
-            size = max(1, min(len(rows), connection.ops.bulk_batch_size(fields, objs), 500))
-            returning = quote(str(pk.column)) if pk is not None else "id"
-            for start in range(0, len(rows), size):
-                chunk = rows[start : start + size]
-                values = ", ".join([one_row] * len(chunk))
-                cursor.execute(
-                    f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING {returning}",  # noqa: S608
-                    [value for row in chunk for value in row],
-                )
-                for obj, (key,) in zip(objs[start : start + size], cursor.fetchall(), strict=True):
-                    obj.pk = key
-                    obj._state.adding = False
-                    obj._state.db = connection.alias
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            values = ", ".join([one_row] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING {returning}",  # noqa: S608
+                [value for row in chunk for value in row],
+            )
+            _saved(objs[start : start + size], (key for (key,) in cursor.fetchall()))

@@ -163,8 +163,7 @@ def search_text_and_language(subject: str, text: str) -> tuple[str, str]:
     words once (a received message needs both)."""
     words = tokens(text)
     sample = words if len(text) <= LANGUAGE_SAMPLE else tokens(text[:LANGUAGE_SAMPLE])
-    language = _language_of(tokens(subject) + sample) if subject else _language_of(sample)
-    return " ".join(_stems_of(words)), language
+    return " ".join(_stems_of(words)), _language_of(tokens(subject) + sample)
 
 
 def query_terms(query: str) -> list[list[str]]:

@@ -126,12 +126,11 @@ def _each(items: list[_Item]) -> Iterator[tuple[_Item, bytes | None, str]]:
 
 @dataclass(slots=True)
 class _Stored:
-    """One batch: its items, the rows they were stored as, and the reading a worker is making."""
+    """One batch: its items, the rows they were stored as, and what the worker was given of it."""
 
     chunk: list[tuple[_Item, bytes | None, str]]
     rows: dict[str, RawMail]
-    readings: Future[list[Reading | None]] | None = None
-    raws: dict[str, bytes] = field(default_factory=dict)  # content hash -> bytes, for the readings
+    work: _HandedOver
 
 
 def mail_import(
@@ -232,7 +231,7 @@ def _store_batch(
         store=store,
         blobs_stored=blobs_stored,
     )
-    batch = _Stored(chunk, {}, work.readings, work.raws)
+    batch = _Stored(chunk, {}, work)
     for (item, _), result in zip(readable, stored, strict=True):
         if isinstance(result, ApplicationError):  # over the store bound: reported, the file stays
             report.refused.append((item.source_ref, str(result.code)))
@@ -249,11 +248,12 @@ def _receive_batch(
 ) -> None:
     readings: dict[str, Reading | None] = {}
     waiting = [row for row in batch.rows.values() if row.status == MailStatus.RECEIVED]
-    if batch.readings is not None and waiting:
+    work = batch.work
+    if work.readings is not None and waiting:
         try:
-            readings = dict(zip(batch.raws, batch.readings.result(), strict=True))
+            readings = dict(zip(work.raws, work.readings.result(), strict=True))
         except Exception:  # the worker died: this process reads the batch itself
-            logger.warning("the reading worker failed; reading %s mails here", len(batch.raws), exc_info=True)
+            logger.warning("the reading worker failed; reading %s mails here", len(work.raws), exc_info=True)
     processed = (
         {row.pk: row for row in mail_process_many(raw_mails=waiting, store=store, readings=readings)}
         if waiting

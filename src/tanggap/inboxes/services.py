@@ -739,8 +739,7 @@ def mail_process_many(
     done: dict[int, RawMail] = {}
     ready: list[_Ready] = []
     inboxes = Inbox.objects.in_bulk({row.inbox_id for row in fresh})
-    order = {pk: index for index, pk in enumerate(pks)}
-    for row in sorted(fresh, key=lambda r: order[r.pk]):
+    for row in fresh:  # in the caller's order
         row.attempts = 1
         row.inbox = inboxes[row.inbox_id]
         prepared = _prepare(row, store, (readings or {}).get(row.sha256))

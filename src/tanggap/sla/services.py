@@ -88,7 +88,8 @@ def clocks_refresh(
     if not ids:
         return {}
     tickets = {t.pk: t for t in Ticket.objects.filter(pk__in=ids).prefetch_related("tags")}
-    rules = [(policy, rule_of(policy)) for policy in Policy.objects.filter(is_active=True)]
+    policies = {policy.name: policy for policy in Policy.objects.filter(is_active=True)}  # names are unique
+    rules = [rule_of(policy) for policy in policies.values()]
     inbox_of: dict[int, int] = {}
     for ticket_id, inbox_id in (
         RawMail.objects.filter(ticket_id__in=ids).order_by("-id").values_list("ticket_id", "inbox_id")
@@ -113,13 +114,12 @@ def clocks_refresh(
             inbox=inbox_of.get(pk),
             tags=frozenset(tag.name for tag in ticket.tags.all()),
         )
-        chosen = next(((p, r) for p, r in rules if r.matches(facts)), None)
-        if chosen is None:
+        rule = targets.choose(rules, facts)
+        if rule is None:
             continue
-        policy, rule = chosen
         calendar = calendars.get(ticket.team_id, calendars[None])
         clocks = targets.clocks(calendar, rule.targets, ticket.created_at, history_of(histories[pk]), now)
-        row = _row(ticket, policy, clocks, now)
+        row = _row(ticket, policies[rule.name], clocks, now)
         rows.append(row)
         result[pk] = row
     with transaction.atomic():
