@@ -78,7 +78,32 @@ class Policy(models.Model):
     first_response_minutes = models.PositiveIntegerField(_("first response (minutes)"), null=True, blank=True)
     next_response_minutes = models.PositiveIntegerField(_("next response (minutes)"), null=True, blank=True)
     resolution_minutes = models.PositiveIntegerField(_("resolution (minutes)"), null=True, blank=True)
+    # Warned at ``warn_percent`` of a target: the assignee (the team's on-call agent or supervisor when
+    # nobody is assigned); at ``escalate_percent``: the team's supervisor as well; at the breach both,
+    # and the breach actions below run.
     warn_percent = models.PositiveSmallIntegerField(_("warn at (% of the target)"), default=75)
+    escalate_percent = models.PositiveSmallIntegerField(
+        _("warn the supervisor at (% of the target)"), default=90
+    )
+    breach_priority = models.PositiveSmallIntegerField(
+        _("on breach, raise the priority to"), null=True, blank=True
+    )
+    breach_team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("on breach, move to team"),
+    )
+    breach_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("on breach, assign to"),
+    )
     # Waiting on the customer always pauses the clocks; waiting on a third party does when this is set.
     pause_on_hold = models.BooleanField(_("pause while on hold"), default=True)
 
@@ -105,6 +130,10 @@ class TicketClock(models.Model):
     resolution_due_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
     warn_at = models.DateTimeField(null=True, blank=True)
+    # Alerts not sent yet ([kind, level, at, cycle] each, in time order) and the first one's instant:
+    # the sweep reads the rows whose ``alert_at`` has come, sends and records them (``ClockAlert``).
+    alerts = models.JSONField(default=list, blank=True)
+    alert_at = models.DateTimeField(null=True, blank=True)
     paused = models.BooleanField(default=False)
     breached = models.JSONField(default=list, blank=True)  # kinds ("first_response", …) that breached
     computed_at = models.DateTimeField()
@@ -115,6 +144,9 @@ class TicketClock(models.Model):
         indexes = [
             models.Index(fields=["due_at"], condition=Q(due_at__isnull=False), name="ticketclock_due_idx"),
             models.Index(fields=["warn_at"], condition=Q(warn_at__isnull=False), name="ticketclock_warn_idx"),
+            models.Index(
+                fields=["alert_at"], condition=Q(alert_at__isnull=False), name="ticketclock_alert_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -134,3 +166,78 @@ class SweepState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.swept_at}"
+
+
+class AlertLevel(models.TextChoices):
+    WARNING = "warning", _("Warning")
+    ESCALATION = "escalation", _("Escalation")
+    BREACH = "breach", _("Breach")
+
+
+class ClockAlert(models.Model):
+    """An alert the sweep sent about one clock of a ticket: the record that it was sent (one per
+    clock cycle and level, so a sweep run twice sends nothing twice) and what each recipient sees."""
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16)  # targets.Kind
+    level = models.CharField(max_length=16, choices=AlertLevel.choices)
+    # The clock's start: a next-response clock starts again at each customer message after a reply.
+    cycle = models.DateTimeField()
+    due_at = models.DateTimeField()  # when the target runs (or ran) out, as the alert was sent
+    sent_at = models.DateTimeField(db_index=True)
+    actions = models.JSONField(default=list, blank=True)  # breach actions taken (codes)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        verbose_name = _("clock alert")
+        verbose_name_plural = _("clock alerts")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "kind", "level", "cycle"], name="clockalert_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level} {self.kind} on #{self.ticket_id}"
+
+
+class AlertDelivery(models.Model):
+    """One agent's copy of a ``ClockAlert`` (the bell in the agent workspace). An alert nobody could be
+    told about has a copy for every admin, with ``unrouted`` set."""
+
+    alert = models.ForeignKey(ClockAlert, on_delete=models.CASCADE, related_name="deliveries")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    unrouted = models.BooleanField(default=False)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("alert delivery")
+        verbose_name_plural = _("alert deliveries")
+        constraints = [models.UniqueConstraint(fields=["alert", "user"], name="alertdelivery_once")]
+        indexes = [
+            models.Index(fields=["user", "alert"], condition=Q(read_at__isnull=True), name="alert_unread_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"alert {self.alert_id} to {self.user_id}"
+
+
+class RosterShift(models.Model):
+    """An agent planned to cover a team's evening, night, weekend or holiday hours: warnings about the
+    team's unassigned tickets go to whoever is on shift, and the roster page shows the gaps."""
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    note = models.CharField(_("note"), max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        verbose_name = _("roster shift")
+        verbose_name_plural = _("roster shifts")
+        indexes = [models.Index(fields=["team", "ends_at"], name="rostershift_team_end_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="rostershift_order")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} on team {self.team_id} {self.starts_at:%Y-%m-%d %H:%M}"

@@ -96,6 +96,9 @@ class Ticket(models.Model):
     # ticket's history elsewhere (its response clocks) recomputes the tickets that have it and
     # clears it in the transaction that stores the result, so no change is ever missed.
     derived_stale = models.BooleanField(default=True, db_default=True)
+    # The earliest instant a running response clock runs out (``sla`` writes it with the clocks, without
+    # flagging the ticket); what the queue's "due soonest" order reads. Null: no clock running.
+    due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("ticket")
@@ -125,6 +128,11 @@ class Ticket(models.Model):
                 fields=["-priority", "-updated_at", "-id", "team", "assignee"],
                 condition=ACTIVE_CONDITION,
                 name="ticket_active_priority_idx",
+            ),
+            models.Index(
+                fields=["due_at", "id", "team", "assignee"],
+                condition=ACTIVE_CONDITION,
+                name="ticket_active_due_idx",
             ),
             models.Index(fields=["-priority", "-updated_at", "-id"], name="ticket_priority_recent_idx"),
             models.Index(fields=["id"], condition=Q(derived_stale=True), name="ticket_derived_stale_idx"),
