@@ -181,6 +181,16 @@ def _row(ticket: Ticket, policy: Policy, clocks: list[targets.Clock], now: datet
 
 SWEEP_BATCH = 2000
 
+# Work derived from the same changes, run by the sweep for each batch of flagged tickets inside the
+# transaction that stores their clocks (so it sees them and is never skipped): ``hook(ids, now)``.
+# Apps above ``sla`` (the dashboards' figures) register here from their ``AppConfig.ready``.
+_after_refresh: list[Callable[[list[int], datetime], None]] = []
+
+
+def on_clocks_refreshed(hook: Callable[[list[int], datetime], None]) -> None:
+    if hook not in _after_refresh:
+        _after_refresh.append(hook)
+
 
 @dataclass(slots=True)
 class SweepReport:
@@ -214,6 +224,8 @@ def clocks_sweep(
             if not ids:
                 break
             rows = clocks_refresh(ticket_ids=ids, now=now)
+            for hook in _after_refresh:
+                hook(ids, now)
             Ticket.objects.filter(pk__in=ids).update(derived_stale=False)
         report.changed += len(ids)
         _count(report, rows)
