@@ -12,11 +12,11 @@ from tanggap.core.errors import PermissionDenied
 
 pytestmark = pytest.mark.django_db
 
+ADMIN_ONLY = {"team.manage", "agent.manage", "webhook.manage", "inbox.manage", "sla.manage", "roster.manage"}
 EXPECTED = {
     Role.ADMIN: set(ACTIONS),
-    Role.SUPERVISOR: set(ACTIONS) - {"team.manage", "agent.manage", "webhook.manage", "inbox.manage"},
-    Role.AGENT: set(ACTIONS)
-    - {"team.manage", "agent.manage", "webhook.manage", "inbox.manage", "customer.merge"},
+    Role.SUPERVISOR: set(ACTIONS) - ADMIN_ONLY,
+    Role.AGENT: set(ACTIONS) - ADMIN_ONLY - {"customer.merge", "report.view_all", "sla.view"},
     Role.TRAINEE: {
         "ticket.view",
         "ticket.create",
@@ -25,6 +25,7 @@ EXPECTED = {
         "ticket.update",
         "ticket.transition",
         "customer.view",
+        "report.view",
     },
 }
 

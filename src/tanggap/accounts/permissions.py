@@ -29,6 +29,13 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "agent.manage": frozenset({Role.ADMIN}),
     "webhook.manage": frozenset({Role.ADMIN}),
     "inbox.manage": frozenset({Role.ADMIN}),
+    # Response-time dashboards: everyone sees their own figures; leads see every agent, team and inbox.
+    "report.view": ALL_ROLES,
+    "report.view_all": LEADS,
+    # Business calendars, response-target policies and the off-hours roster: leads see, admins change.
+    "sla.view": LEADS,
+    "sla.manage": frozenset({Role.ADMIN}),
+    "roster.manage": frozenset({Role.ADMIN}),
 }
 
 

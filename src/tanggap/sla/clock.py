@@ -329,3 +329,49 @@ def business_time_between(calendar: Calendar, a: datetime, b: datetime) -> timed
         return stop - start
     total, _ = _walk(calendar, start, stop=stop)
     return total
+
+
+def open_intervals(calendar: Calendar, start: datetime, stop: datetime) -> list[tuple[datetime, datetime]]:
+    """The stretches of business time in [start, stop), in order, touching ones joined (in UTC): the
+    same rule as the rest of the module, so on a spring-forward day the skipped hour is in none."""
+    a, b = _utc(start, "start"), _utc(stop, "stop")
+    if b <= a:
+        return []
+    if calendar.always_open:
+        return [(_aware(a), _aware(b))]
+    out: list[tuple[datetime, datetime]] = []
+    cursor = a
+    while cursor < b:
+        offset, change = _segment(calendar, cursor)
+        bound = min(change, b)
+        wall, wall_end = cursor + offset, bound + offset
+        day = wall.date()
+        while (midnight := datetime.combine(day, _MIDNIGHT)) < wall_end:
+            if day not in calendar.holidays:
+                for begin, finish in calendar._days[day.weekday()]:
+                    lo, hi = max(midnight + begin, wall), min(midnight + finish, wall_end)
+                    if lo >= hi:
+                        continue
+                    lo, hi = lo - offset, hi - offset
+                    if out and out[-1][1] == lo:
+                        out[-1] = (out[-1][0], hi)
+                    else:
+                        out.append((lo, hi))
+            day += ONE_DAY
+        cursor = bound
+    return [(_aware(lo), _aware(hi)) for lo, hi in out]
+
+
+def closed_intervals(calendar: Calendar, start: datetime, stop: datetime) -> list[tuple[datetime, datetime]]:
+    """The stretches of [start, stop) that are not business time (evenings, nights, weekends,
+    holidays), in order, in UTC: the complement of ``open_intervals``."""
+    a, b = _aware(_utc(start, "start")), _aware(_utc(stop, "stop"))
+    out: list[tuple[datetime, datetime]] = []
+    cursor = a
+    for lo, hi in open_intervals(calendar, a, b):
+        if cursor < lo:
+            out.append((cursor, lo))
+        cursor = hi
+    if cursor < b:
+        out.append((cursor, b))
+    return out
