@@ -475,6 +475,8 @@ def manage(args: tuple[str, ...]) -> None:
 
 def _register_channel_commands() -> None:
     # Each channel keeps its commands beside its code; they set Django up themselves when they need it.
+    from tanggap.analytics.cli import analytics
+    from tanggap.inboxes.canary_cli import canary
     from tanggap.inboxes.imap_cli import inbox_poll
     from tanggap.inboxes.import_cli import import_mail, inbox
     from tanggap.inboxes.mail_cli import mail
@@ -482,11 +484,13 @@ def _register_channel_commands() -> None:
     from tanggap.sla.cli import sla
 
     main.add_command(sla)
+    main.add_command(analytics)
     main.add_command(mail)
     inbox.add_command(inbox_poll)
     main.add_command(inbox)
     main.add_command(import_mail)
     main.add_command(smtp)
+    main.add_command(canary)
 
 
 _register_channel_commands()

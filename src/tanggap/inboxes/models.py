@@ -65,6 +65,11 @@ class Inbox(models.Model):
     # The public web form (``/form/<form_key>/``); "" = no form.
     form_key = models.CharField(max_length=32, blank=True, default="")
     form_enabled = models.BooleanField(_("web form enabled"), default=False)
+    # The canary (``inboxes.canary``): probes of an advertised inbox, how long one may take to arrive,
+    # and since when the inbox is dead (a probe did not arrive in time; None while healthy).
+    canary_enabled = models.BooleanField(_("canary probes"), default=True)
+    canary_minutes = models.PositiveSmallIntegerField(_("canary deadline (minutes)"), null=True, blank=True)
+    dead_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -134,6 +139,8 @@ class RawMail(models.Model):
         indexes = [
             # The sweep reads the few rows still received; the admin list reads the quarantine.
             models.Index(fields=["status", "received_at"], name="rawmail_status_received_idx"),
+            # The dead-zone audit reads each inbox's latest mail.
+            models.Index(fields=["inbox", "-received_at"], name="rawmail_inbox_received_idx"),
         ]
 
     def __str__(self) -> str:
@@ -251,3 +258,116 @@ class OutboundMail(OutboxRow):
 
     def __str__(self) -> str:
         return f"<{self.mail_message_id}> to {self.to_address} ({self.status})"
+
+
+# ---------------------------------------------------------------- the dead-zone audit and the canary
+
+
+class AdvertKind(models.TextChoices):
+    SITE_PAGE = "site_page", _("Site page")
+    PACKAGING = "packaging", _("Packaging")
+    MANUAL = "manual", _("Manual")
+    SOCIAL_PROFILE = "social_profile", _("Social profile")
+    OTHER = "other", _("Other")
+
+
+class InboxAdvert(models.Model):
+    """One place an inbox (its address or its web form) is advertised to customers: a page of the
+    site, the packaging, a manual, a social profile. The dead-zone audit lists them, and only an
+    advertised inbox gets the canary's probes."""
+
+    inbox = models.ForeignKey(Inbox, on_delete=models.CASCADE, related_name="adverts")
+    kind = models.CharField(_("where"), max_length=16, choices=AdvertKind.choices)
+    url = models.URLField(_("URL"), max_length=500, blank=True, default="")
+    notes = models.CharField(_("notes"), max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["inbox", "kind", "id"]
+        verbose_name = _("advertised at")
+        verbose_name_plural = _("advertised at")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.url or self.notes} for inbox {self.inbox_id}"
+
+
+class CanaryChannel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    FORM = "form", _("Web form")
+
+
+class CanaryStatus(models.TextChoices):
+    SENT = "sent", _("Sent, waiting")
+    ARRIVED = "arrived", _("Arrived")
+    LATE = "late", _("Late")
+    FAILED = "failed", _("Could not be sent")
+
+
+class CanaryRun(models.Model):
+    """One probe: a real mail sent to an advertised address (or a submission of its web form) carrying
+    a unique ``token``, and whether it came back as a ticket through the normal intake before
+    ``deadline``. The probe's ticket is deleted once it is recognised; ``ticket_number`` keeps its
+    number for the record."""
+
+    inbox = models.ForeignKey(Inbox, on_delete=models.CASCADE, related_name="canary_runs")
+    channel = models.CharField(max_length=8, choices=CanaryChannel.choices)
+    token = models.CharField(max_length=40, unique=True)
+    mail_message_id = models.CharField(max_length=255, blank=True, default="")  # without <>
+    status = models.CharField(max_length=8, choices=CanaryStatus.choices, default=CanaryStatus.SENT)
+    trigger = models.CharField(max_length=16, default="schedule")  # schedule, manual, cli
+    requested_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_at = models.DateTimeField()
+    deadline = models.DateTimeField()
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    raw_mail = models.ForeignKey(RawMail, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ticket_number = models.PositiveBigIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=MAX_REASON_DETAIL, blank=True, default="")
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        verbose_name = _("canary probe")
+        verbose_name_plural = _("canary probes")
+        indexes = [
+            # The check every minute reads the probes still waiting for their mail.
+            models.Index(
+                fields=["deadline"],
+                condition=Q(arrived_at__isnull=True, status__in=["sent", "late"]),
+                name="canaryrun_waiting_idx",
+            ),
+            models.Index(fields=["inbox", "channel", "-sent_at"], name="canaryrun_inbox_latest_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"canary {self.token} to inbox {self.inbox_id} ({self.status})"
+
+
+class CanaryAlert(models.Model):
+    """The admins' alert that an inbox is dead: a probe did not arrive in time. Shown as a banner in the
+    workspace until the inbox is healthy again (``resolved_at``) or an admin acknowledges it."""
+
+    inbox = models.ForeignKey(Inbox, on_delete=models.CASCADE, related_name="canary_alerts")
+    run = models.ForeignKey(CanaryRun, on_delete=models.CASCADE, related_name="alerts")
+    created_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("dead inbox alert")
+        verbose_name_plural = _("dead inbox alerts")
+        constraints = [models.UniqueConstraint(fields=["run"], name="canaryalert_one_per_run")]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(resolved_at__isnull=True, acknowledged_at__isnull=True),
+                name="canaryalert_open_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"dead inbox {self.inbox_id} ({self.created_at})"

@@ -1,5 +1,5 @@
-"""The periodic jobs of e-mail intake: finishing mail a crash left stored but not processed, and
-polling the inboxes' IMAP folders."""
+"""The periodic jobs of e-mail intake: finishing mail a crash left stored but not processed, polling
+the inboxes' IMAP folders, and the dead-zone canary (a daily probe, checked every minute)."""
 
 from __future__ import annotations
 
@@ -43,3 +43,23 @@ def imap_poll_all() -> dict[str, int]:
     for inbox in inboxes:
         imap_poll_task.enqueue(inbox.pk)
     return {"enqueued": len(inboxes)}
+
+
+@periodic("canary-daily", crontab(minute="30", hour="2"))
+def canary_daily() -> dict[str, int]:
+    """Send the daily canary probe to every advertised inbox (its address and its open web form)."""
+    from tanggap.inboxes.canary import canary_run
+
+    runs = canary_run(trigger="schedule")
+    return {
+        "sent": sum(run.status != "failed" for run in runs),
+        "failed": sum(run.status == "failed" for run in runs),
+    }
+
+
+@periodic("canary-check", crontab(minute="*"))
+def canary_check_job() -> dict[str, int]:
+    """Recognise canary probes that became tickets (and delete those); mark overdue inboxes dead."""
+    from tanggap.inboxes.canary import canary_check
+
+    return canary_check().as_dict()

@@ -583,17 +583,20 @@ def note_add(*, actor: User, ticket: Ticket, text: str) -> Message:
 
 
 @transaction.atomic
-def ticket_assign(*, actor: User, ticket: Ticket, assignee: User | None, team: Team | None = UNSET) -> Ticket:
+def ticket_assign(
+    *, actor: User | None, ticket: Ticket, assignee: User | None, team: Team | None = UNSET
+) -> Ticket:
     """Give the ticket to an agent (or nobody), and optionally move it to another team.
 
     Anyone who may work a ticket may take an unassigned one for themselves; giving it to someone
-    else, taking it from someone, unassigning or moving team needs ``ticket.assign``.
+    else, taking it from someone, unassigning or moving team needs ``ticket.assign``. ``actor`` None
+    is Tanggap itself (a breach action of the response clocks); entry points always pass the user.
     """
-    taking = assignee is not None and assignee.pk == actor.pk and team is UNSET
-    if not taking:
+    taking = actor is not None and assignee is not None and assignee.pk == actor.pk and team is UNSET
+    if actor is not None and not taking:
         require(actor, "ticket.assign")
     ticket = _locked(ticket)
-    if taking and ticket.assignee_id not in (None, actor.pk):
+    if taking and actor is not None and ticket.assignee_id not in (None, actor.pk):
         require(actor, "ticket.assign")
     at = timezone.now()
     new_team = ticket.team if team is UNSET else team
@@ -633,15 +636,17 @@ def ticket_assign(*, actor: User, ticket: Ticket, assignee: User | None, team: T
 @transaction.atomic
 def ticket_update(
     *,
-    actor: User,
+    actor: User | None,
     ticket: Ticket,
     subject: str | None = None,
     priority: int | None = None,
     tags: Sequence[str] | None = None,
     language: str | None = None,
 ) -> Ticket:
-    """Change the subject, priority, tags or language."""
-    require(actor, "ticket.update")
+    """Change the subject, priority, tags or language. ``actor`` None is Tanggap itself (a breach
+    action of the response clocks); entry points always pass the user."""
+    if actor is not None:
+        require(actor, "ticket.update")
     ticket = _locked(ticket)
     at = timezone.now()
     changed: dict[str, Any] = {}
@@ -676,7 +681,8 @@ def ticket_update(
         ticket.save()
         audit_record(actor=actor, action="ticket.updated", target=ticket, data=changed)
         events.publish(
-            events.TICKET_UPDATED, {"ticket_id": ticket.pk, "changed": sorted(changed), "actor_id": actor.pk}
+            events.TICKET_UPDATED,
+            {"ticket_id": ticket.pk, "changed": sorted(changed), "actor_id": getattr(actor, "pk", None)},
         )
     return ticket
 
@@ -798,3 +804,35 @@ def ticket_presence_ping(*, actor: User, ticket: Ticket, replying: bool = False)
 
 def ticket_presence_leave(*, actor: User, ticket: Ticket) -> None:
     TicketPresence.objects.filter(ticket=ticket, user=actor).delete()
+
+
+# ---------------------------------------------------------------- deleting a ticket
+
+
+@transaction.atomic
+def ticket_delete(*, actor: User | None, ticket: Ticket, reason: str) -> int:
+    """Delete ``ticket`` with its messages, attachments' rows, search entries and everything other
+    contexts hold about it (their rows cascade: response clocks, Message-ID records, outgoing mail),
+    so it leaves every count. Returns the ticket's number. ``reason`` is a stable code kept in the
+    audit row (``"canary_probe"``: the dead-zone canary's own test ticket).
+
+    ``actor`` None is the system (the canary); a person must be an admin. Nothing else deletes a
+    ticket: a customer's message is never dropped, so this is not an agent's action."""
+    from tanggap.core.errors import PermissionDenied  # kept inside: this block is self-contained
+
+    if actor is not None and not actor.is_admin:
+        raise PermissionDenied(action="ticket.delete")
+    if not reason or len(reason) > 64:
+        raise InvalidInput(field="reason")
+    locked = Ticket.objects.select_for_update().filter(pk=ticket.pk).first()
+    if locked is None:
+        raise NotFound(object="ticket")
+    number = locked.pk
+    audit_record(
+        actor=actor,
+        action="ticket.deleted",
+        target=locked,
+        data={"reason": reason, "channel": locked.channel, "messages": locked.message_count},
+    )
+    locked.delete()
+    return number

@@ -310,6 +310,8 @@ def inbox_edit(request: AuthedRequest, inbox_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Settings of %(name)s saved.") % {"name": inbox.name})
             return redirect("web:admin_inbox_edit", inbox.pk)
+    from tanggap.web.views.audit import adverts_context  # the audit's views import this module
+
     return render(
         request,
         "web/admin/inbox_form.html",
@@ -318,6 +320,7 @@ def inbox_edit(request: AuthedRequest, inbox_id: int) -> HttpResponse:
             "inbox": inbox,
             "has_imap_password": bool(inbox.imap_password),
             "has_smtp_password": bool(inbox.smtp_password),
+            **adverts_context(inbox),
         },
     )
 
