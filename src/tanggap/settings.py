@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "tanggap.inboxes",
     "tanggap.webhooks",
     "tanggap.sla",
+    "tanggap.analytics",
     "tanggap.web",
     "tanggap.api",
 ]

@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, re_path
 from ninja import NinjaAPI
 
 from tanggap.accounts.api import router as accounts_router
+from tanggap.analytics.api import router as reports_router
 from tanggap.api.auth import AUTH
 from tanggap.api.errors import (
     document_errors,
@@ -85,3 +86,4 @@ api.add_router("", inbound_router)
 api.add_router("", customers_router)
 api.add_router("", accounts_router)
 api.add_router("", webhooks_router)
+api.add_router("", reports_router)
