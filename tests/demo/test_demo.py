@@ -194,3 +194,19 @@ def test_the_demo_replies_are_history_not_mail_to_send(demo):
     assert set(replies.filter(channel__in=["email", "web"]).values_list("delivery_status", flat=True)) == {
         DeliveryStatus.SENT
     }
+
+
+def test_the_demo_sets_up_response_clocks_and_works_them_out(demo):
+    from tanggap.sla.models import BusinessCalendar, Policy, RosterShift, TeamCalendar, TicketClock
+    from tanggap.tickets.models import ACTIVE_CONDITION
+
+    calendar = BusinessCalendar.objects.get()
+    assert calendar.is_default and calendar.time_zone == "Asia/Jakarta"
+    assert TeamCalendar.objects.filter(calendar=calendar).count() == len(content.TEAMS)
+    assert Policy.objects.filter(first_response_minutes__isnull=False).count() >= 2
+    assert RosterShift.objects.count() == 7
+    assert not Ticket.objects.filter(derived_stale=True).exists()
+    email_tickets = Ticket.objects.filter(channel__in=["email", "web"])
+    assert TicketClock.objects.filter(ticket__in=email_tickets).count() == email_tickets.count()
+    # Open tickets waiting for an answer are in the queue's due order.
+    assert Ticket.objects.filter(ACTIVE_CONDITION, due_at__isnull=False).exists()

@@ -59,6 +59,8 @@ def test_the_first_matching_rule_in_order_is_chosen():
         {"resolution": timedelta(minutes=-5)},
         {"warn_at": 0},
         {"warn_at": 1},
+        {"warn_at": 0.8, "escalate_at": 0.7},
+        {"escalate_at": 1},
         {"pause_statuses": frozenset({"solved"})},
     ],
 )
@@ -215,7 +217,7 @@ def _reference(calendar, targets, created, events, now):
         if target is None:
             continue
         running = stop is None and status not in targets.pause_statuses and status not in FINISHED
-        need, warn = target // MINUTE, (target * targets.warn_at) // MINUTE
+        need = target // MINUTE
         future, u = list(minutes), used
         probe = now
         while running and u < need:  # when it would run out, if it keeps running
@@ -224,9 +226,19 @@ def _reference(calendar, targets, created, events, now):
                 u += 1
             probe += MINUTE
         due = future[need - 1] + MINUTE if len(future) >= need else None
-        warn_due = future[warn - 1] + MINUTE if len(future) >= warn else None
-        out[kind] = (start, stop, timedelta(minutes=used), running, due, warn_due)
+        warn_due = _reached(future, target * targets.warn_at)
+        escalate_due = _reached(future, target * targets.escalate_at)
+        out[kind] = (start, stop, timedelta(minutes=used), running, due, warn_due, escalate_due)
     return out
+
+
+def _reached(minutes, mark):
+    """When ``mark`` of business time is used, counting the open ``minutes`` in order: within a
+    minute, time runs evenly."""
+    whole, part = divmod(mark, MINUTE)
+    if part:
+        return minutes[whole] + part if len(minutes) > whole else None
+    return minutes[whole - 1] + MINUTE if len(minutes) >= whole else None
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -240,6 +252,7 @@ def test_clocks_match_a_minute_by_minute_reference(seed):
             next_response=rng.choice([None, timedelta(minutes=rng.choice([8, 120, 480]))]),
             resolution=timedelta(minutes=rng.choice([40, 480, 2400])),
             warn_at=0.75,
+            escalate_at=0.9,
             pause_statuses=rng.choice(
                 [frozenset({"pending", "on_hold"}), frozenset({"pending"}), frozenset()]
             ),
@@ -254,7 +267,7 @@ def test_clocks_match_a_minute_by_minute_reference(seed):
         got = {c.kind: c for c in clocks(calendar, targets, created, events, now)}
         expected = _reference(calendar, targets, created, events, now)
         assert set(got) == set(expected), (created, events, now)
-        for kind, (start, stop, used, running, due, warn_due) in expected.items():
+        for kind, (start, stop, used, running, due, warn_due, escalate_due) in expected.items():
             clock = got[kind]
             context = (kind, created, events, now, targets)
             assert (clock.started_at, clock.stopped_at) == (start, stop), context
@@ -263,6 +276,8 @@ def test_clocks_match_a_minute_by_minute_reference(seed):
                 assert clock.due_at == due, context
             if running or used >= targets.of(kind) * targets.warn_at:
                 assert clock.warn_due_at == warn_due, context
+            if running or used >= targets.of(kind) * targets.escalate_at:
+                assert clock.escalate_due_at == escalate_due, context
             assert clock.breached == (used > targets.of(kind) or (running and used >= targets.of(kind))), (
                 context
             )

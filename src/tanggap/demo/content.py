@@ -41,6 +41,12 @@ AGENTS = [
 ]
 AGENT_DOMAIN = "bantuan.example"
 
+# Response clocks: one calendar for every team, its supervisor per team, evening cover for support.
+CALENDAR_NAME = "Jam kantor Jakarta"
+OFFICE_HOURS = {**{day: ["08:00-12:00", "13:00-17:00"] for day in range(5)}, 5: ["09:00-13:00"]}
+SUPERVISORS = {"support": "bayu", "billing": "bayu", "tech": "dewi"}
+EVENING_ROSTER = ["agus", "siti"]
+
 ID_FIRST = [
     "Budi",
     "Andi",

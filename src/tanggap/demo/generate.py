@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,6 +28,9 @@ from tanggap.demo.clock import DemoClock, backdated_now
 from tanggap.demo.plan import HISTORY_DAYS, CustomerPlan, TicketPlan, plan_demo
 from tanggap.inboxes.models import Inbox
 from tanggap.inboxes.services import inbox_create, inbox_form_enable
+from tanggap.sla.admin_services import calendar_create, policies_create_defaults, roster_shift_add
+from tanggap.sla.models import BusinessCalendar, RosterShift
+from tanggap.sla.services import clocks_sweep
 from tanggap.tickets import outbound
 from tanggap.tickets.inbound import InboundMessage, Sender
 from tanggap.tickets.models import Channel, DeliveryStatus, Message, Ticket
@@ -244,6 +248,36 @@ def _replies_as_history() -> Iterator[None]:
                 outbound.register(channel, sender)
 
 
+def _setup_clocks(cast: _Cast, now: datetime) -> None:
+    """Office hours in Jakarta for every team (the supervisors named), the default response targets,
+    and evening cover for the support team this week; then the clocks worked out, so the queue shows
+    time left from the first page view. Kept as they are when the database has them already."""
+    actor = cast.actor
+    if not BusinessCalendar.objects.exists():
+        supervisors = {key: cast.user(name) for key, name in c.SUPERVISORS.items()}
+        calendar_create(
+            actor=actor,
+            name=c.CALENDAR_NAME,
+            time_zone="Asia/Jakarta",
+            hours=c.OFFICE_HOURS,
+            is_default=True,
+            teams=[(team, supervisors.get(key)) for key, team in cast.teams.items()],
+        )
+    policies_create_defaults(actor=actor)
+    support = cast.teams["support"]
+    if not RosterShift.objects.filter(team=support).exists():
+        today = timezone.localtime(now, ZoneInfo("Asia/Jakarta")).replace(
+            hour=17, minute=0, second=0, microsecond=0
+        )
+        for day in range(7):
+            start = today + timedelta(days=day)
+            agent = cast.user(c.EVENING_ROSTER[day % len(c.EVENING_ROSTER)])
+            roster_shift_add(
+                actor=actor, team=support, agent=agent, starts_at=start, ends_at=start + timedelta(hours=5)
+            )
+    clocks_sweep(now=now)
+
+
 def generate(
     *,
     seed: int = 1,
@@ -273,6 +307,7 @@ def generate(
             _play(plan, people, cast, clock, key_prefix)
             if progress is not None:
                 progress(1)
+    _setup_clocks(cast, now)
     return DemoResult(
         teams=len(cast.teams),
         agents=len(cast.users),

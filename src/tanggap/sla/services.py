@@ -14,13 +14,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from tanggap.core.bulk import update_many
 from tanggap.inboxes.models import RawMail
 from tanggap.sla import clock, targets
-from tanggap.sla.models import BusinessCalendar, Policy, SweepState, TeamCalendar, TicketClock
+from tanggap.sla.alerting import alerts_send, highest_sent, pending_alerts
+from tanggap.sla.models import (
+    BusinessCalendar,
+    Policy,
+    SweepState,
+    TeamCalendar,
+    TicketClock,
+)
 from tanggap.tickets.models import Message, MessageKind, Ticket
 
 # No calendar configured anywhere: every hour counts. An honest default never hides a breach.
@@ -54,6 +60,7 @@ def rule_of(policy: Policy) -> targets.Rule:
             next_response=_minutes(policy.next_response_minutes),
             resolution=_minutes(policy.resolution_minutes),
             warn_at=policy.warn_percent / 100,
+            escalate_at=max(policy.escalate_percent, policy.warn_percent) / 100,
             pause_statuses=targets.PAUSED_BY_DEFAULT if policy.pause_on_hold else PAUSED_WHILE_PENDING,
         ),
         channels=frozenset(policy.channels or ()),
@@ -104,6 +111,7 @@ def clocks_refresh(
     ):
         histories[ticket_id].append(tuple(timeline_row))  # type: ignore[arg-type]
     calendars = _calendars({t.team_id for t in tickets.values() if t.team_id}, now, tickets.values())
+    sent = highest_sent(ids)
 
     rows: list[TicketClock] = []
     result: dict[int, TicketClock | None] = dict.fromkeys(ids)
@@ -120,9 +128,19 @@ def clocks_refresh(
         calendar = calendars.get(ticket.team_id, calendars[None])
         clocks = targets.clocks(calendar, rule.targets, ticket.created_at, history_of(histories[pk]), now)
         row = _row(ticket, policies[rule.name], clocks, now)
+        row.alerts = pending_alerts(pk, clocks, sent)
+        row.alert_at = datetime.fromisoformat(row.alerts[0][2]) if row.alerts else None
         rows.append(row)
         result[pk] = row
+    due_changed = []
+    for pk, ticket in tickets.items():
+        due = result[pk].due_at if result[pk] is not None else None  # type: ignore[union-attr]
+        if ticket.due_at != due:
+            ticket.due_at = due
+            due_changed.append(ticket)
     with transaction.atomic():
+        # Written without ``save()``: the queue's copy of the due instant is not a change of the ticket.
+        update_many(due_changed, ["due_at"])
         TicketClock.objects.filter(ticket_id__in=[pk for pk in ids if result[pk] is None]).delete()
         if rows:
             TicketClock.objects.bulk_create(
@@ -136,6 +154,8 @@ def clocks_refresh(
                     "resolution_due_at",
                     "due_at",
                     "warn_at",
+                    "alerts",
+                    "alert_at",
                     "paused",
                     "breached",
                     "computed_at",
@@ -195,9 +215,10 @@ def on_clocks_refreshed(hook: Callable[[list[int], datetime], None]) -> None:
 @dataclass(slots=True)
 class SweepReport:
     changed: int = 0  # tickets whose history changed since they were last worked out
-    passed: int = 0  # tickets whose warning or due instant passed since the last sweep
+    passed: int = 0  # tickets whose alert instant (warning, escalation, breach) had come
     clocks: int = 0  # clock rows written
     breached: int = 0  # of them, with a breach
+    alerts: int = 0  # warnings, escalations and breaches sent
     swept_at: datetime | None = None
 
 
@@ -206,13 +227,13 @@ def clocks_sweep(
 ) -> SweepReport:
     """Bring every ticket's clocks up to date: the tickets a service wrote since they were last worked
     out (``Ticket.derived_stale``, cleared in the transaction that stores their clocks, so a crash
-    loses nothing), and those whose warning or due instant passed since the last sweep (a running
-    clock that ran out is a breach now). Idempotent; safe to run from several processes (each batch
-    locks its tickets). ``progress(n)`` after each batch of ``n`` tickets."""
+    loses nothing), then the tickets whose alert instants have come (``alerting.alerts_send``: a
+    warning is due, or a running clock ran out and is a breach now, read from the stored row).
+    Idempotent; safe to run from several processes (each batch locks its rows). ``progress(n)``
+    after each batch of ``n`` tickets."""
     now = now or timezone.now()
     report = SweepReport(swept_at=now)
-    state, _ = SweepState.objects.get_or_create(name="clocks")
-    since = state.swept_at
+    SweepState.objects.get_or_create(name="clocks")
     while True:
         with transaction.atomic():
             ids = list(
@@ -224,56 +245,26 @@ def clocks_sweep(
             if not ids:
                 break
             rows = clocks_refresh(ticket_ids=ids, now=now)
-            for hook in _after_refresh:
-                hook(ids, now)
+            _run_hooks(ids, now)
             Ticket.objects.filter(pk__in=ids).update(derived_stale=False)
         report.changed += len(ids)
         _count(report, rows)
         if progress is not None:
             progress(len(ids))
-    if since is not None:
-        _passed(report, since, now, batch, progress)
+    sent = alerts_send(now=now, batch=batch, on_breach=_run_hooks)
+    report.passed += sent.tickets
+    report.alerts += sent.alerts
+    report.clocks += sent.breached
+    report.breached += sent.breached
+    if progress is not None and sent.tickets:
+        progress(sent.tickets)
     SweepState.objects.filter(name="clocks").update(swept_at=now)
     return report
 
 
-_DUE_FIELDS = (
-    (targets.Kind.FIRST_RESPONSE, "first_response_due_at"),
-    (targets.Kind.NEXT_RESPONSE, "next_response_due_at"),
-    (targets.Kind.RESOLUTION, "resolution_due_at"),
-)
-
-
-def _passed(
-    report: SweepReport, since: datetime, now: datetime, batch: int, progress: Callable[[int], None] | None
-) -> None:
-    """The tickets whose warning or due instant passed in ``(since, now]``. Their history did not
-    change (a change flags the ticket, and flagged tickets were just worked out), so their clocks
-    only ran on: a running clock whose due instant passed has breached. That is read from the stored
-    row; no timeline is needed."""
-    window = Q(due_at__gt=since, due_at__lte=now) | Q(warn_at__gt=since, warn_at__lte=now)
-    rows = list(
-        TicketClock.objects.filter(window).only(
-            "ticket_id", *(name for _, name in _DUE_FIELDS), "breached", "computed_at"
-        )
-    )
-    changed = []
-    for row in rows:
-        breached = [
-            str(kind)
-            for kind, name in _DUE_FIELDS
-            if str(kind) in row.breached or ((due := getattr(row, name)) is not None and due <= now)
-        ]
-        if breached != row.breached:
-            row.breached, row.computed_at = breached, now
-            changed.append(row)
-    for start in range(0, len(changed), batch):
-        update_many(changed[start : start + batch], ["breached", "computed_at"])
-    report.passed += len(rows)
-    report.clocks += len(changed)
-    report.breached += sum(1 for row in changed if row.breached)
-    if progress is not None and rows:
-        progress(len(rows))
+def _run_hooks(ids: list[int], now: datetime) -> None:
+    for hook in _after_refresh:
+        hook(ids, now)
 
 
 def _count(report: SweepReport, rows: dict[int, TicketClock | None]) -> None:

@@ -52,6 +52,7 @@ class Targets:
     next_response: timedelta | None = None
     resolution: timedelta | None = None
     warn_at: float = 0.75  # the share of a target after which its warning is due
+    escalate_at: float = 0.9  # the share after which the supervisor is warned as well
     pause_statuses: frozenset[str] = PAUSED_BY_DEFAULT
 
     def __post_init__(self) -> None:
@@ -61,6 +62,8 @@ class Targets:
                 raise ValueError(f"{name} must be a positive span of time")
         if not 0 < self.warn_at < 1:
             raise ValueError("warn_at must be between 0 and 1")
+        if not self.warn_at <= self.escalate_at < 1:
+            raise ValueError("escalate_at must be between warn_at and 1")
         if self.pause_statuses & FINISHED:
             raise ValueError("a solved or closed ticket stops its clocks; it does not pause them")
 
@@ -125,6 +128,7 @@ class Clock:
     stopped_at: datetime | None  # replied, or solved / closed
     due_at: datetime | None  # when the target ran out, or will if nothing changes; None while paused
     warn_due_at: datetime | None  # the same for the warning
+    escalate_due_at: datetime | None = None  # and for the supervisor's warning
 
     @property
     def breached(self) -> bool:
@@ -238,24 +242,24 @@ def _measure(
     history: list[tuple[datetime, str]],
     now: datetime,
 ) -> Clock:
-    warn = target * targets.warn_at
+    # When the target and each warning share of it run out: [target, warning, escalation].
+    marks = [target, target * targets.warn_at, target * targets.escalate_at]
+    reached: list[datetime | None] = [None, None, None]
     used = ZERO
-    due_at = warn_due_at = None
     for a, b in _running_intervals(span, history, targets.pause_statuses, now):
         spent = business_time_between(calendar, a, b)
-        if warn_due_at is None and used + spent >= warn:
-            warn_due_at = add_business_time(calendar, a, warn - used)
-        if due_at is None and used + spent >= target:
-            due_at = add_business_time(calendar, a, target - used)
+        for index, mark in enumerate(marks):
+            if reached[index] is None and used + spent >= mark:
+                reached[index] = add_business_time(calendar, a, mark - used)
         used += spent
     status = _status_at(history, now)
     running = span.stop is None and status not in targets.pause_statuses and status not in FINISHED
     if running:
         # Not run out yet: when it will, if it keeps running from now.
-        if due_at is None:
-            due_at = add_business_time(calendar, now, target - used)
-        if warn_due_at is None:
-            warn_due_at = add_business_time(calendar, now, warn - used)
+        for index, mark in enumerate(marks):
+            if reached[index] is None:
+                reached[index] = add_business_time(calendar, now, mark - used)
+    due_at, warn_due_at, escalate_due_at = reached
     return Clock(
         kind=span.kind,
         target=target,
@@ -265,4 +269,5 @@ def _measure(
         stopped_at=span.stop,
         due_at=due_at,
         warn_due_at=warn_due_at,
+        escalate_due_at=escalate_due_at,
     )

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from tanggap.accounts.models import User
@@ -71,9 +71,14 @@ class QueueFilter:
     tag: str = ""
     channel: str = ""
     sort: str = "-updated_at"
+    # Exactly these tickets (a report's figure links to the tickets behind it); empty: no such filter.
+    ticket_ids: tuple[int, ...] = ()
 
 
-SORTS = {
+SORTS: dict[str, tuple[Any, ...]] = {
+    # Due soonest first (overdue ones at the top); tickets with no running clock after them. Served
+    # by the partial index ticket_active_due_idx.
+    "due_at": (F("due_at").asc(nulls_last=True), "id"),
     "-updated_at": ("-updated_at", "-id"),
     "updated_at": ("updated_at", "id"),
     "-created_at": ("-created_at", "-id"),
@@ -107,6 +112,8 @@ def ticket_list_for_queue(*, user: Any, filters: QueueFilter) -> QuerySet[Ticket
         qs = qs.filter(tags__name=filters.tag)
     if filters.channel:
         qs = qs.filter(channel=filters.channel)
+    if filters.ticket_ids:
+        qs = qs.filter(pk__in=filters.ticket_ids)
     order = SORTS.get(filters.sort, SORTS["-updated_at"])
     return qs.select_related("customer", "team", "assignee").prefetch_related("tags").order_by(*order)
 
@@ -124,6 +131,7 @@ class TicketRow:
     team_name: str
     assignee_name: str
     tags: tuple[str, ...]
+    due_at: datetime | None = None  # the earliest instant a running response clock runs out
 
 
 _ROW_COLUMNS = (
@@ -139,6 +147,7 @@ _ROW_COLUMNS = (
     "assignee__first_name",
     "assignee__last_name",
     "assignee__username",
+    "due_at",
 )
 
 
@@ -161,6 +170,7 @@ def ticket_rows(tickets: QuerySet[Ticket]) -> list[TicketRow]:
             team_name=team_name or "",
             assignee_name=User.label_of(display, first, last, username) if username else "",
             tags=tuple(tags.get(pk, ())),
+            due_at=due_at,
         )
         for (
             pk,
@@ -175,6 +185,7 @@ def ticket_rows(tickets: QuerySet[Ticket]) -> list[TicketRow]:
             first,
             last,
             username,
+            due_at,
         ) in values
     ]
 

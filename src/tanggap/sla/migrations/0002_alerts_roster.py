@@ -6,135 +6,195 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('sla', '0001_initial'),
-        ('tickets', '0008_ticket_due_at'),
+        ("accounts", "0001_initial"),
+        ("sla", "0001_initial"),
+        ("tickets", "0008_ticket_due_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AlertDelivery',
+            name="AlertDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('unrouted', models.BooleanField(default=False)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("unrouted", models.BooleanField(default=False)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'verbose_name': 'alert delivery',
-                'verbose_name_plural': 'alert deliveries',
+                "verbose_name": "alert delivery",
+                "verbose_name_plural": "alert deliveries",
             },
         ),
         migrations.CreateModel(
-            name='ClockAlert',
+            name="ClockAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=16)),
-                ('level', models.CharField(choices=[('warning', 'Warning'), ('escalation', 'Escalation'), ('breach', 'Breach')], max_length=16)),
-                ('cycle', models.DateTimeField()),
-                ('due_at', models.DateTimeField()),
-                ('sent_at', models.DateTimeField(db_index=True)),
-                ('actions', models.JSONField(blank=True, default=list)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=16)),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[("warning", "Warning"), ("escalation", "Escalation"), ("breach", "Breach")],
+                        max_length=16,
+                    ),
+                ),
+                ("cycle", models.DateTimeField()),
+                ("due_at", models.DateTimeField()),
+                ("sent_at", models.DateTimeField(db_index=True)),
+                ("actions", models.JSONField(blank=True, default=list)),
             ],
             options={
-                'verbose_name': 'clock alert',
-                'verbose_name_plural': 'clock alerts',
-                'ordering': ['-sent_at', '-id'],
+                "verbose_name": "clock alert",
+                "verbose_name_plural": "clock alerts",
+                "ordering": ["-sent_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='RosterShift',
+            name="RosterShift",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField(verbose_name='starts')),
-                ('ends_at', models.DateTimeField(verbose_name='ends')),
-                ('note', models.CharField(blank=True, default='', max_length=200, verbose_name='note')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("starts_at", models.DateTimeField(verbose_name="starts")),
+                ("ends_at", models.DateTimeField(verbose_name="ends")),
+                ("note", models.CharField(blank=True, default="", max_length=200, verbose_name="note")),
             ],
             options={
-                'verbose_name': 'roster shift',
-                'verbose_name_plural': 'roster shifts',
-                'ordering': ['starts_at', 'id'],
+                "verbose_name": "roster shift",
+                "verbose_name_plural": "roster shifts",
+                "ordering": ["starts_at", "id"],
             },
         ),
         migrations.AddField(
-            model_name='policy',
-            name='breach_assignee',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='on breach, assign to'),
+            model_name="policy",
+            name="breach_assignee",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="on breach, assign to",
+            ),
         ),
         migrations.AddField(
-            model_name='policy',
-            name='breach_priority',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='on breach, raise the priority to'),
+            model_name="policy",
+            name="breach_priority",
+            field=models.PositiveSmallIntegerField(
+                blank=True, null=True, verbose_name="on breach, raise the priority to"
+            ),
         ),
         migrations.AddField(
-            model_name='policy',
-            name='breach_team',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.team', verbose_name='on breach, move to team'),
+            model_name="policy",
+            name="breach_team",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="accounts.team",
+                verbose_name="on breach, move to team",
+            ),
         ),
         migrations.AddField(
-            model_name='policy',
-            name='escalate_percent',
-            field=models.PositiveSmallIntegerField(default=90, verbose_name='warn the supervisor at (% of the target)'),
+            model_name="policy",
+            name="escalate_percent",
+            field=models.PositiveSmallIntegerField(
+                default=90, verbose_name="warn the supervisor at (% of the target)"
+            ),
         ),
         migrations.AddField(
-            model_name='ticketclock',
-            name='alert_at',
+            model_name="ticketclock",
+            name="alert_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='ticketclock',
-            name='alerts',
+            model_name="ticketclock",
+            name="alerts",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddIndex(
-            model_name='ticketclock',
-            index=models.Index(condition=models.Q(('alert_at__isnull', False)), fields=['alert_at'], name='ticketclock_alert_idx'),
+            model_name="ticketclock",
+            index=models.Index(
+                condition=models.Q(("alert_at__isnull", False)),
+                fields=["alert_at"],
+                name="ticketclock_alert_idx",
+            ),
         ),
         migrations.AddField(
-            model_name='alertdelivery',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="alertdelivery",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='clockalert',
-            name='ticket',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tickets.ticket'),
+            model_name="clockalert",
+            name="ticket",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tickets.ticket"
+            ),
         ),
         migrations.AddField(
-            model_name='alertdelivery',
-            name='alert',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='sla.clockalert'),
+            model_name="alertdelivery",
+            name="alert",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="deliveries", to="sla.clockalert"
+            ),
         ),
         migrations.AddField(
-            model_name='rostershift',
-            name='agent',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="rostershift",
+            name="agent",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='rostershift',
-            name='team',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.team'),
+            model_name="rostershift",
+            name="team",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="accounts.team"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='clockalert',
-            constraint=models.UniqueConstraint(fields=('ticket', 'kind', 'level', 'cycle'), name='clockalert_once'),
+            model_name="clockalert",
+            constraint=models.UniqueConstraint(
+                fields=("ticket", "kind", "level", "cycle"), name="clockalert_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='alertdelivery',
-            index=models.Index(condition=models.Q(('read_at__isnull', True)), fields=['user', 'alert'], name='alert_unread_idx'),
+            model_name="alertdelivery",
+            index=models.Index(
+                condition=models.Q(("read_at__isnull", True)),
+                fields=["user", "alert"],
+                name="alert_unread_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alertdelivery',
-            constraint=models.UniqueConstraint(fields=('alert', 'user'), name='alertdelivery_once'),
+            model_name="alertdelivery",
+            constraint=models.UniqueConstraint(fields=("alert", "user"), name="alertdelivery_once"),
         ),
         migrations.AddIndex(
-            model_name='rostershift',
-            index=models.Index(fields=['team', 'ends_at'], name='rostershift_team_end_idx'),
+            model_name="rostershift",
+            index=models.Index(fields=["team", "ends_at"], name="rostershift_team_end_idx"),
         ),
         migrations.AddConstraint(
-            model_name='rostershift',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='rostershift_order'),
+            model_name="rostershift",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))), name="rostershift_order"
+            ),
         ),
     ]

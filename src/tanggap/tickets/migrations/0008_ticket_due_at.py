@@ -5,22 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('customers', '0002_identity_bounce'),
-        ('tickets', '0007_ticket_derived_stale'),
+        ("accounts", "0001_initial"),
+        ("customers", "0002_identity_bounce"),
+        ("tickets", "0007_ticket_derived_stale"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ticket',
-            name='due_at',
+            model_name="ticket",
+            name="due_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddIndex(
-            model_name='ticket',
-            index=models.Index(condition=models.Q(('merged_into__isnull', True), ('status__in', ('new', 'on_hold', 'open', 'pending'))), fields=['due_at', 'id', 'team', 'assignee'], name='ticket_active_due_idx'),
+            model_name="ticket",
+            index=models.Index(
+                condition=models.Q(
+                    ("merged_into__isnull", True), ("status__in", ("new", "on_hold", "open", "pending"))
+                ),
+                fields=["due_at", "id", "team", "assignee"],
+                name="ticket_active_due_idx",
+            ),
         ),
     ]

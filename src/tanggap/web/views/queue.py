@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tanggap.accounts.permissions import can
 from tanggap.accounts.selectors import agent_choices, team_choices
+from tanggap.sla.notices import warn_instants
 from tanggap.tickets.models import Channel, Priority, Status
 from tanggap.tickets.selectors import QueueFilter, ticket_list_for_queue, ticket_rows, ticket_visible_qs
 from tanggap.tickets.services import ticket_bulk
@@ -31,11 +32,13 @@ VIEWS = {
     "unassigned": gettext_lazy("Unassigned"),
 }
 SORTS = {
+    "due": ("due_at", gettext_lazy("Due soonest")),
     "recent": ("-updated_at", gettext_lazy("Recent activity")),
     "oldest": ("updated_at", gettext_lazy("Oldest activity")),
     "created": ("-created_at", gettext_lazy("Newest created")),
     "priority": ("-priority", gettext_lazy("Priority")),
 }
+DEFAULT_SORT = "due"
 STATUS_CHOICES = [("active", gettext_lazy("Active")), *Status.choices, ("any", gettext_lazy("Any status"))]
 
 
@@ -43,7 +46,7 @@ def queue_filter(request: AuthedRequest) -> QueueFilter:
     get = request.GET
     view = get.get("view", "all")
     status = get.get("status", "active")
-    sort = get.get("sort", "recent")
+    sort = get.get("sort", DEFAULT_SORT)
     priority = parse_int(get.get("priority"))
     channel = get.get("channel", "")
     return QueueFilter(
@@ -54,8 +57,18 @@ def queue_filter(request: AuthedRequest) -> QueueFilter:
         customer_id=parse_int(get.get("customer")),
         tag=get.get("tag", "").strip()[:64],
         channel=channel if channel in Channel.values else "",
-        sort=SORTS.get(sort, SORTS["recent"])[0],
+        sort=SORTS.get(sort, SORTS[DEFAULT_SORT])[0],
+        ticket_ids=ticket_ids(get.get("ids", "")),
     )
+
+
+MAX_IDS = 500
+
+
+def ticket_ids(text: str) -> tuple[int, ...]:
+    """``ids=12,15,40``: at most ``MAX_IDS`` ticket numbers; anything else in the list is ignored."""
+    numbers = (parse_int(part) for part in text.split(",")[:MAX_IDS] if part.strip())
+    return tuple(sorted({n for n in numbers if n is not None and 0 < n < 2**63}))
 
 
 @require_GET
@@ -66,7 +79,7 @@ def queue(request: AuthedRequest) -> HttpResponse:
     page = paginate(tickets, page_number(request), rows=ticket_rows)
     can_bulk = can(request.user, "ticket.bulk")
     teams = team_choices(user=request.user)
-    sort = request.GET.get("sort", "recent")
+    sort = request.GET.get("sort", DEFAULT_SORT)
     return render(
         request,
         "web/queue.html",
@@ -76,7 +89,8 @@ def queue(request: AuthedRequest) -> HttpResponse:
             "view_label": VIEWS[filters.view],
             "views": VIEWS,
             "sorts": [(key, label) for key, (_order, label) in SORTS.items()],
-            "sort": sort if sort in SORTS else "recent",
+            "sort": sort if sort in SORTS else DEFAULT_SORT,
+            "warn_at": warn_instants([row.id for row in page.items]),
             "statuses": STATUS_CHOICES,
             "priorities": Priority.choices,
             "channels": Channel.choices,

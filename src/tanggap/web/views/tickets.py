@@ -20,6 +20,7 @@ from tanggap.accounts.selectors import agent_choices, agent_list, team_choices, 
 from tanggap.core.blobs import default_store
 from tanggap.core.errors import ApplicationError, NotFound
 from tanggap.customers.services import customer_find_or_create
+from tanggap.sla.notices import ticket_clocks
 from tanggap.tickets import workflow
 from tanggap.tickets.models import Attachment, DeliveryStatus, MessageKind, Priority, Status, Ticket
 from tanggap.tickets.selectors import (
@@ -105,6 +106,7 @@ def _render_ticket(
         "can_assign": can(request.user, "ticket.assign"),
         "can_merge": can(request.user, "ticket.merge") and not ticket.merged_into_id,
         "kinds": MessageKind,
+        "clocks": ticket_clocks(ticket_id=ticket.pk),
     }
     return render(request, "web/ticket.html", context)
 
