@@ -102,6 +102,19 @@ def test_update_many_writes_the_named_fields_only():
     ]
 
 
+def test_update_many_stores_json_as_save_does():
+    entries = [AuditEntry.objects.create(action="x.y", data={"n": n}) for n in range(3)]
+    values = [{"nested": [1, "dua", None], "ok": True}, [], {"teks": 'kutip " dan \\ garis'}]
+    for entry, value in zip(entries, values, strict=True):
+        entry.data, entry.action = value, "ignored"
+    update_many(entries, ["data"])
+    stored = [AuditEntry.objects.get(pk=e.pk) for e in entries]
+    assert [row.data for row in stored] == values
+    assert {row.action for row in stored} == {"x.y"}
+    # Searched as JSON, not as a string holding JSON.
+    assert AuditEntry.objects.filter(data__ok=True).count() == 1
+
+
 def test_audit_rows_one_by_one_and_many_read_the_same():
     customer = Customer.objects.create(name="A")
     audit_record(actor=None, action="customer.created", target=customer, data={"via": "email"})

@@ -9,6 +9,7 @@ column instead (``unnest``): one statement and one round trip for the whole batc
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -28,12 +29,21 @@ def update_many(objs: Sequence[models.Model], fields: Sequence[str]) -> None:
     table = quote(meta.db_table)
     pk_column = str(meta.pk.column) if meta.pk is not None else "id"
     preparers = [(field.attname, _preparer(field)) for field in columns]
+    arrays = _array_types([*columns, meta.pk], json_as_text=True)
+    if arrays is not None:
+        # JSON travels as text in its array and is cast back per value (see ``_array_types``).
+        preparers = [
+            (field.attname, _json_text(field) if isinstance(field, models.JSONField) else prepare)
+            for field, (_name, prepare) in zip(columns, preparers, strict=True)
+        ]
     rows = [[prepare(getattr(obj, name)) for name, prepare in preparers] + [obj.pk] for obj in objs]
-    arrays = _array_types([*columns, meta.pk])
     with connection.cursor() as cursor:
         if arrays is not None:
             names = [quote(str(field.column)) for field in columns]
-            assignments = ", ".join(f"{name} = v.{name}" for name in names)
+            assignments = ", ".join(
+                f"{name} = v.{name}::jsonb" if isinstance(field, models.JSONField) else f"{name} = v.{name}"
+                for name, field in zip(names, columns, strict=True)
+            )
             key = quote(pk_column)
             cursor.execute(
                 f"UPDATE {table} SET {assignments} FROM unnest({arrays}) "  # noqa: S608
@@ -46,18 +56,29 @@ def update_many(objs: Sequence[models.Model], fields: Sequence[str]) -> None:
         cursor.executemany(sql, rows)
 
 
-def _array_types(fields: Sequence[Any]) -> str | None:
+def _array_types(fields: Sequence[Any], *, json_as_text: bool = False) -> str | None:
     """PostgreSQL: the ``%s::type[]`` parameters that pass one array per column, for ``unnest``;
-    None on other databases, or where a column's values do not travel well in an array (JSON)."""
+    None on other databases, or where a column's values do not travel well in an array. A JSON
+    value does not (an array of JSON adapters is not one of JSON); with ``json_as_text`` it goes as
+    text, which the caller casts back (``::jsonb``) and serialises with ``_json_text``."""
     if connection.vendor != "postgresql":
         return None
     types = []
     for field in fields:
         db_type = field.db_type(connection) if field is not None else None
-        if not db_type or isinstance(field, models.JSONField) or "[" in db_type:
+        if isinstance(field, models.JSONField) and json_as_text:
+            db_type = "text"
+        if not db_type or (isinstance(field, models.JSONField) and not json_as_text) or "[" in db_type:
             return None
         types.append(f"%s::{db_type}[]")
     return ", ".join(types)
+
+
+def _json_text(field: models.JSONField[Any]) -> Callable[[Any], str | None]:
+    def dump(value: Any) -> str | None:
+        return None if value is None else json.dumps(value, cls=field.encoder)
+
+    return dump
 
 
 # Fields whose conversion gives back a value of this exact built-in type unchanged.
