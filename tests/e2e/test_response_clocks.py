@@ -1,5 +1,6 @@
 """Response clocks in a real browser: a ticket's time left runs down in the queue, turns amber when its
-warning comes (the bell rings, the alert is listed) and red at the breach.
+warning comes (the bell rings, the alert is listed) and red at the breach, which the dashboard shows
+as a missed target beside its charts, linked to the ticket.
 
 Time is moved by moving the ticket's history back (its creation and first message), then running the
 sweep as the per-minute job does; the pages read the real clock."""
@@ -71,3 +72,15 @@ def test_time_left_runs_down_warns_and_breaches(new_page, sign_in, screenshot, b
     page.goto(f"/tickets/{ticket.pk}/")
     assert page.locator("#ticket-clocks time.due-over").count() == 1
     screenshot(page, "clocks-ticket")
+
+    # The dashboard: the breach is a missed first response already, unanswered as it is.
+    page.goto("/reports/")
+    page.wait_for_selector(".chart.chart-ready canvas")
+    first_response = page.locator(".report-cards .stat").nth(1)
+    missed = first_response.locator("p.muted a").nth(1)
+    assert missed.inner_text().strip() == "0 %"
+    screenshot(page, "clocks-dashboard")
+    missed.click()
+    page.wait_for_url(re.compile(r"[?&]ids="))
+    assert page.locator(".ticket-row").count() == 1
+    assert page.locator(f".ticket-row a[href='/tickets/{ticket.pk}/']").count() == 1

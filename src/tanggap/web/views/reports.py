@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -86,7 +86,10 @@ def _with_links(filters: ReportFilter, dimension: str, groups: list[Group]) -> l
 def _chart(groups: list[Group], filters: ReportFilter, dimension: str) -> dict[str, Any]:
     """What ``reports.js`` draws: per day (or week) the median and p90 of each kind of time in
     minutes, the least-squares trend of the medians, and the link behind each point."""
-    out: dict[str, Any] = {"x": [], "links": []}
+    start = datetime(filters.start.year, filters.start.month, filters.start.day, tzinfo=UTC)
+    end = datetime(filters.end.year, filters.end.month, filters.end.day, tzinfo=UTC) + timedelta(days=1)
+    # The whole period on the x axis, with or without figures in it.
+    out: dict[str, Any] = {"x": [], "links": [], "range": [int(start.timestamp()), int(end.timestamp())]}
     for metric in selectors.METRICS:
         out[metric] = {"median": [], "p90": [], "trend": [], "within": []}
     for group in groups:

@@ -29,7 +29,11 @@
         width: width,
         height: 240,
         series: series,
-        scales: { x: { time: true } },
+        scales: {
+          x: { time: true, range: function (u, min, max) { return data.range || [min, max]; } },
+          // An empty period still gets a sensible axis (no answers yet: nothing to scale to).
+          y: { range: function (u, min, max) { return min == null || max == null ? [0, 60] : [0, Math.max(1, max * 1.1)]; } },
+        },
         axes: [{}, { label: "min", size: 60 }],
         cursor: { drag: { x: false, y: false } },
       },
