@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from tanggap.core.bulk import update_many
+from tanggap.core.bulk import insert_rows, update_many
 from tanggap.inboxes.models import RawMail
 from tanggap.sla import clock, targets
 from tanggap.sla.alerting import alerts_send, highest_sent, pending_alerts
@@ -142,26 +142,36 @@ def clocks_refresh(
         # Written without ``save()``: the queue's copy of the due instant is not a change of the ticket.
         update_many(due_changed, ["due_at"])
         TicketClock.objects.filter(ticket_id__in=[pk for pk in ids if result[pk] is None]).delete()
-        if rows:
-            TicketClock.objects.bulk_create(
-                rows,
-                update_conflicts=True,
-                unique_fields=["ticket"],
-                update_fields=[
-                    "policy",
-                    "first_response_due_at",
-                    "next_response_due_at",
-                    "resolution_due_at",
-                    "due_at",
-                    "warn_at",
-                    "alerts",
-                    "alert_at",
-                    "paused",
-                    "breached",
-                    "computed_at",
-                ],
+        # Most tickets have their row already: one UPDATE statement (an executemany on SQLite), the
+        # new ones one INSERT; no per-row conflict handling (the batch's tickets are locked).
+        existing = set(
+            TicketClock.objects.filter(ticket_id__in=[row.ticket_id for row in rows]).values_list(
+                "ticket_id", flat=True
             )
+        )
+        update_many([row for row in rows if row.ticket_id in existing], _CLOCK_FIELDS)
+        names = ["ticket_id", *(name + "_id" if name == "policy" else name for name in _CLOCK_FIELDS)]
+        insert_rows(
+            TicketClock,
+            names,
+            [[getattr(row, name) for name in names] for row in rows if row.ticket_id not in existing],
+        )
     return result
+
+
+_CLOCK_FIELDS = [
+    "policy",
+    "first_response_due_at",
+    "next_response_due_at",
+    "resolution_due_at",
+    "due_at",
+    "warn_at",
+    "alerts",
+    "alert_at",
+    "paused",
+    "breached",
+    "computed_at",
+]
 
 
 def _calendars(
