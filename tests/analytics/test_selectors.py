@@ -6,8 +6,12 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from tanggap.analytics import stats
 from tanggap.analytics.selectors import (
+    AGE_BANDS,
     ANY_AGE,
     Cell,
     ReportFilter,
@@ -16,6 +20,7 @@ from tanggap.analytics.selectors import (
     unanswered_by_age,
 )
 from tanggap.core.errors import InvalidInput, NotFound, PermissionDenied
+from tanggap.core.tasks import database_statistics
 from tests.analytics.conftest import NOW, wib
 
 pytestmark = pytest.mark.django_db
@@ -132,6 +137,38 @@ def test_unanswered_by_age(week, admin, agent):
     ids, _ = figure_ticket_ids(user=admin, filters=WEEK, cell=Cell(age=ANY_AGE), now=NOW)
     assert ids == [week["waiting"].pk]
     assert [b.count for b in unanswered_by_age(user=agent, filters=WEEK, now=NOW)] == [0, 0, 0, 1, 0]
+
+
+def test_each_age_band_counts_the_waits_the_pure_rule_puts_in_it(make_ticket, admin, agent, team):
+    """Waits on and either side of each band's limits: the counts in SQL are ``stats.age_band``'s."""
+    ages = [0, 1, 3599, 3600, 3601, 4 * 3600, 23 * 3600, 24 * 3600, 3 * 86400 - 1, 3 * 86400, 9 * 86400]
+    for age in ages:
+        make_ticket(created=NOW - timedelta(seconds=age), agent=agent, team=team)
+    expected = [0] * (len(AGE_BANDS) + 1)
+    for age in ages:
+        expected[stats.age_band(age, AGE_BANDS)] += 1
+    assert [b.count for b in unanswered_by_age(user=admin, filters=WEEK, now=NOW)] == expected
+    assert expected == [3, 2, 2, 2, 2]  # every band has some: the boundaries are tested
+
+
+def test_the_age_bands_are_counted_from_the_waiting_index(make_ticket, admin, agent, team):
+    """On SQLite a partial index serves a query only when its condition is written term by term as
+    the index's: the count must read ``ticket_waiting_idx``, not every ticket, once the planner has
+    its statistics (``core.tasks.database_statistics``, every six hours)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("the plan is checked on SQLite, whose partial indexes need the exact condition")
+    for hours in (2, 30):
+        make_ticket(created=NOW - timedelta(hours=hours), agent=agent, team=team)
+    for minutes in (5, 10, 20):
+        make_ticket(created=NOW - timedelta(days=1), agent=agent, team=team, first=timedelta(minutes=minutes))
+    database_statistics.call_local()
+    with CaptureQueriesContext(connection) as queries:
+        unanswered_by_age(user=admin, filters=WEEK, now=NOW)
+    (sql,) = [q["sql"] for q in queries.captured_queries if "tickets_ticket" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "ticket_waiting_idx" in plan, sql
 
 
 def test_the_databases_percentiles_are_the_pure_cores(db, make_agent, admin):

@@ -8,7 +8,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from tanggap.core.audit import audit_entry, audit_record, audit_record_many
-from tanggap.core.bulk import insert_many, insert_rows, update_many
+from tanggap.core.bulk import insert_many, insert_rows, insert_rows_returning_keys, update_many, update_rows
 from tanggap.core.models import AuditEntry
 from tanggap.customers.models import Customer, Identity
 
@@ -113,6 +113,34 @@ def test_update_many_stores_json_as_save_does():
     assert {row.action for row in stored} == {"x.y"}
     # Searched as JSON, not as a string holding JSON.
     assert AuditEntry.objects.filter(data__ok=True).count() == 1
+
+
+def test_update_rows_takes_plain_values_with_the_key_last():
+    customer = Customer.objects.create(name="Budi")
+    entries = [AuditEntry.objects.create(action="x.y", data={}) for _ in range(2)]
+    wib = timezone(timedelta(hours=7))
+    at = datetime(2026, 11, 23, 9, 0, tzinfo=wib)
+    update_rows(
+        AuditEntry,
+        ["created_at", "actor_id", "data"],
+        [[at, None, {"n": 1}, entries[0].pk], [at + timedelta(hours=1), None, [], entries[1].pk]],
+    )
+    first, second = (AuditEntry.objects.get(pk=e.pk) for e in entries)
+    assert (first.created_at, first.data) == (datetime(2026, 11, 23, 2, 0, tzinfo=UTC), {"n": 1})
+    assert (second.created_at, second.data) == (datetime(2026, 11, 23, 3, 0, tzinfo=UTC), [])
+    update_rows(Identity, ["customer_id"], [])  # nothing to do
+    with pytest.raises(ValueError, match="concrete"):
+        update_rows(Customer, ["identities"], [[None, customer.pk]])
+
+
+def test_insert_rows_returning_keys_gives_each_rows_key_in_order():
+    names = ("action", "object_type", "object_id", "data", "created_at")
+    at = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    rows = [(f"x.{n}", "t", str(n), {"n": n}, at) for n in range(5)]
+    keys = insert_rows_returning_keys(AuditEntry, names, rows)
+    assert len(keys) == 5 and len(set(keys)) == 5
+    assert [AuditEntry.objects.get(pk=key).action for key in keys] == [f"x.{n}" for n in range(5)]
+    assert insert_rows_returning_keys(AuditEntry, names, []) == []
 
 
 def test_audit_rows_one_by_one_and_many_read_the_same():

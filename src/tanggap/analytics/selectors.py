@@ -5,13 +5,14 @@ not the size of the database; medians and p90s come from the bucket counts (``st
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,8 +22,7 @@ from tanggap.analytics import stats
 from tanggap.analytics.models import TicketFigure
 from tanggap.core.errors import InvalidInput, NotFound, PermissionDenied
 from tanggap.inboxes.models import Inbox
-from tanggap.tickets.models import Channel, Ticket
-from tanggap.tickets.workflow import ACTIVE_VALUES
+from tanggap.tickets.models import WAITING, Channel, Ticket
 
 # The longest range: each query reads every ticket of its range, and 92 days of a million tickets over
 # two years (~125,000) stay under 500 ms on SQLite and PostgreSQL (bench/README.md).
@@ -299,10 +299,9 @@ class AgeBand:
 
 def _waiting(user: Any, filters: ReportFilter) -> QuerySet[Ticket]:
     """Active tickets whose customer wrote last (no reply since), of the filter's team, agent and
-    channel (an inbox is not a column of a ticket: ignored here)."""
-    qs = Ticket.objects.filter(
-        merged_into__isnull=True, status__literal_in=ACTIVE_VALUES, last_customer_message_at__isnull=False
-    ).filter(Q(last_agent_reply_at__isnull=True) | Q(last_agent_reply_at__lt=F("last_customer_message_at")))
+    channel (an inbox is not a column of a ticket: ignored here). The condition is written exactly
+    as the partial index's (``tickets.models.WAITING``), so SQLite uses the index."""
+    qs = Ticket.objects.filter(WAITING)
     if filters.agent_id is not None:
         qs = qs.filter(assignee_id=filters.agent_id)
     if filters.team_id is not None:
@@ -313,16 +312,27 @@ def _waiting(user: Any, filters: ReportFilter) -> QuerySet[Ticket]:
 
 
 def unanswered_by_age(*, user: Any, filters: ReportFilter, now: datetime | None = None) -> list[AgeBand]:
-    """Customers waiting for an answer now, by how long they have waited (``AGE_BANDS``). One query
-    over the active tickets (a small partial index); the date range does not apply: waiting is now."""
+    """Customers waiting for an answer now, by how long they have waited (``AGE_BANDS``): one count
+    per band in one query, over the waiting tickets' partial index (``ticket_waiting_idx``: a range
+    of it per band, read without the table). The date range does not apply: waiting is now."""
     filters = report_scope(user=user, filters=filters)
     now = now or timezone.now()
-    counts = [0] * (len(AGE_BANDS) + 1)
-    for at in _waiting(user, filters).values_list("last_customer_message_at", flat=True):
-        if at is None:  # excluded by the query; for the type checker
-            continue
-        counts[stats.age_band((now - at).total_seconds(), AGE_BANDS)] += 1
-    return [AgeBand(index=i, label=str(AGE_LABELS[i]), count=count) for i, count in enumerate(counts)]
+    # A band holds the waits under its limit and at or over the one before (``stats.age_band``).
+    limits = [now - timedelta(seconds=seconds) for seconds in AGE_BANDS]
+    bands = [
+        Q(last_customer_message_at__gt=limits[0]),
+        *(
+            Q(last_customer_message_at__lte=newer, last_customer_message_at__gt=older)
+            for newer, older in itertools.pairwise(limits)
+        ),
+        Q(last_customer_message_at__lte=limits[-1]),
+    ]
+    counts = _waiting(user, filters).aggregate(
+        **{f"band{index}": Count("pk", filter=band) for index, band in enumerate(bands)}
+    )
+    return [
+        AgeBand(index=i, label=str(AGE_LABELS[i]), count=counts[f"band{i}"] or 0) for i in range(len(bands))
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,16 +105,16 @@ def figures_refresh(ticket_ids: Sequence[int], now: datetime | None = None) -> i
     ids = sorted(set(ticket_ids))
     if not ids:
         return 0
-    tickets = list(Ticket.objects.filter(pk__in=ids).values_list(*_TICKET_COLUMNS))
+    tickets = list(Ticket.objects.filter(pk__any_of=ids).values_list(*_TICKET_COLUMNS))
     clocks = {
         ticket_id: (breached or [], first_minutes, resolution_minutes)
         for ticket_id, breached, first_minutes, resolution_minutes in TicketClock.objects.filter(
-            ticket_id__in=ids, policy__isnull=False
+            ticket_id__any_of=ids, policy__isnull=False
         ).values_list("ticket_id", "breached", "policy__first_response_minutes", "policy__resolution_minutes")
     }
     inbox_of: dict[int, int] = {}
     for ticket_id, inbox_id in (
-        RawMail.objects.filter(ticket_id__in=ids).order_by("-id").values_list("ticket_id", "inbox_id")
+        RawMail.objects.filter(ticket_id__any_of=ids).order_by("-id").values_list("ticket_id", "inbox_id")
     ):
         inbox_of[ticket_id] = inbox_id  # the ticket's first mail wins (read last)
     years = {row[1].year for row in tickets} | {now.year}
@@ -162,7 +162,7 @@ def figures_refresh(ticket_ids: Sequence[int], now: datetime | None = None) -> i
     # Replaced rather than upserted: plain rows, no model object each (``core.bulk``), in one
     # transaction, so a reader sees the old rows or the new ones.
     with transaction.atomic():
-        TicketFigure.objects.filter(ticket_id__in=ids).delete()
+        TicketFigure.objects.filter(ticket_id__any_of=ids).delete()
         insert_rows(TicketFigure, _FIGURE_COLUMNS, rows)
     return len(rows)
 

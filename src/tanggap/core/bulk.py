@@ -21,39 +21,53 @@ def update_many(objs: Sequence[models.Model], fields: Sequence[str]) -> None:
     """Save ``fields`` of every object (all of one model, all saved before) in one ``executemany``."""
     if not objs:
         return
-    meta = objs[0]._meta
-    columns = [field for name in fields if isinstance(field := meta.get_field(name), models.Field)]
-    if len(columns) != len(fields):
-        raise ValueError("update_many writes concrete fields only")
+    names = [str(getattr(objs[0]._meta.get_field(name), "attname", name)) for name in fields]
+    update_rows(type(objs[0]), names, [[getattr(obj, name) for name in names] + [obj.pk] for obj in objs])
+
+
+def update_rows(model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Set the fields ``names`` (attribute names: ``policy_id``) of existing rows given as plain
+    values, each row's primary key last: ``update_many`` without a model object per row. Each value
+    goes through its field's ``get_db_prep_save``, as ``save`` would store it."""
+    if not rows:
+        return
+    meta = model._meta
+    columns = [field for name in names if isinstance(field := meta.get_field(name), models.Field)]
+    if len(columns) != len(names) or any(not field.concrete for field in columns):
+        raise ValueError("update_rows writes concrete fields only")
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     pk_column = str(meta.pk.column) if meta.pk is not None else "id"
-    preparers = [(field.attname, _preparer(field)) for field in columns]
+    preparers = [_preparer(field) for field in columns]
     arrays = _array_types([*columns, meta.pk], json_as_text=True)
     if arrays is not None:
         # JSON travels as text in its array and is cast back per value (see ``_array_types``).
         preparers = [
-            (field.attname, _json_text(field) if isinstance(field, models.JSONField) else prepare)
-            for field, (_name, prepare) in zip(columns, preparers, strict=True)
+            _json_text(field) if isinstance(field, models.JSONField) else prepare
+            for field, prepare in zip(columns, preparers, strict=True)
         ]
-    rows = [[prepare(getattr(obj, name)) for name, prepare in preparers] + [obj.pk] for obj in objs]
+    width = len(columns)
+    prepared = [
+        [prepare(value) for prepare, value in zip(preparers, row[:width], strict=True)] + [row[width]]
+        for row in rows
+    ]
     with connection.cursor() as cursor:
         if arrays is not None:
-            names = [quote(str(field.column)) for field in columns]
+            quoted = [quote(str(field.column)) for field in columns]
             assignments = ", ".join(
                 f"{name} = v.{name}::jsonb" if isinstance(field, models.JSONField) else f"{name} = v.{name}"
-                for name, field in zip(names, columns, strict=True)
+                for name, field in zip(quoted, columns, strict=True)
             )
             key = quote(pk_column)
             cursor.execute(
                 f"UPDATE {table} SET {assignments} FROM unnest({arrays}) "  # noqa: S608
-                f"AS v({', '.join(names)}, {key}) WHERE {table}.{key} = v.{key}",
-                [list(column) for column in zip(*rows, strict=True)],
+                f"AS v({', '.join(quoted)}, {key}) WHERE {table}.{key} = v.{key}",
+                [list(column) for column in zip(*prepared, strict=True)],
             )
             return
         assignments = ", ".join(f"{quote(str(field.column))} = %s" for field in columns)
         sql = f"UPDATE {table} SET {assignments} WHERE {quote(pk_column)} = %s"  # noqa: S608
-        cursor.executemany(sql, rows)
+        cursor.executemany(sql, prepared)
 
 
 def _array_types(fields: Sequence[Any], *, json_as_text: bool = False) -> str | None:
@@ -127,6 +141,25 @@ def _preparer(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
     return prepare_datetime
 
 
+def _named_fields(model: type[models.Model], names: Sequence[str]) -> list[Any]:
+    """The concrete fields ``names`` of ``model``, checked to cover every required column."""
+    meta = model._meta
+    fields = [meta.get_field(name) for name in names]
+    concrete = [f for f in fields if isinstance(f, models.Field) and f.concrete]
+    if len(concrete) != len(fields):
+        raise ValueError("insert_rows writes concrete fields only")
+    # A NOT NULL column left out would fail every row, and with conflicts ignored SQLite drops such
+    # rows without a word: every required column must be named.
+    missing = [
+        f.name
+        for f in meta.concrete_fields
+        if f is not meta.pk and f not in concrete and not f.null and not f.has_db_default()
+    ]
+    if missing:
+        raise ValueError(f"insert_rows needs a value for {', '.join(missing)}")
+    return concrete
+
+
 def insert_rows(
     model: type[models.Model],
     names: Sequence[str],
@@ -142,19 +175,7 @@ def insert_rows(
     if not rows:
         return
     meta = model._meta
-    fields = [meta.get_field(name) for name in names]
-    concrete = [f for f in fields if isinstance(f, models.Field) and f.concrete]
-    if len(concrete) != len(fields):
-        raise ValueError("insert_rows writes concrete fields only")
-    # A NOT NULL column left out would fail every row, and with conflicts ignored SQLite drops such
-    # rows without a word: every required column must be named.
-    missing = [
-        f.name
-        for f in meta.concrete_fields
-        if f is not meta.pk and f not in concrete and not f.null and not f.has_db_default()
-    ]
-    if missing:
-        raise ValueError(f"insert_rows needs a value for {', '.join(missing)}")
+    concrete = _named_fields(model, names)
     preparers = [_preparer(f) for f in concrete]
     prepared = [[prep(value) for prep, value in zip(preparers, row, strict=True)] for row in rows]
     quote = connection.ops.quote_name
@@ -195,16 +216,18 @@ def _copy(cursor: Any, table: str, columns: Sequence[str], rows: Iterable[Sequen
             copy.write_row(row)
 
 
-def _copy_in(objs: Sequence[models.Model], table: str, columns: list[str], rows: list[list[object]]) -> None:
-    """PostgreSQL: take the keys from the table's sequence in one query, then ``COPY`` the rows."""
+def _copy_in(db_table: str, columns: list[str], rows: list[list[Any]]) -> list[Any]:
+    """PostgreSQL: take the keys from the table's sequence in one query, then ``COPY`` the rows;
+    the keys, in the rows' order."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [objs[0]._meta.db_table, columns[0], len(rows)],
+            [db_table, columns[0], len(rows)],
         )
         keys = sorted(key for (key,) in cursor.fetchall())
+        table = connection.ops.quote_name(db_table)
         _copy(cursor, table, columns, ((key, *row) for key, row in zip(keys, rows, strict=True)))
-    _saved(objs, keys)
+    return keys
 
 
 def _saved(objs: Sequence[models.Model], keys: Iterable[Any]) -> None:
@@ -213,6 +236,31 @@ def _saved(objs: Sequence[models.Model], keys: Iterable[Any]) -> None:
         obj.pk = key
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def _insert_returning_keys(meta: Any, fields: Sequence[Any], rows: list[list[Any]]) -> list[Any]:
+    """Insert prepared ``rows`` of ``fields`` (the primary key not among them) and give back their
+    new keys, in order: multi-row ``INSERT … RETURNING``, or on PostgreSQL keys from the sequence
+    and ``COPY``."""
+    pk = meta.pk
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    if connection.vendor == "postgresql":
+        return _copy_in(meta.db_table, [str(pk.column)] + [str(f.column) for f in fields], rows)
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    size = max(1, min(len(rows), connection.ops.bulk_batch_size(fields, rows), 500))
+    keys: list[Any] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            values = ", ".join([one_row] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING {quote(str(pk.column))}",  # noqa: S608
+                [value for row in chunk for value in row],
+            )
+            keys += [key for (key,) in cursor.fetchall()]
+    return keys
 
 
 def insert_many(objs: Sequence[models.Model]) -> None:
@@ -228,25 +276,22 @@ def insert_many(objs: Sequence[models.Model]) -> None:
     if not objs:
         return
     meta = objs[0]._meta
-    pk = meta.pk
-    fields = [f for f in meta.concrete_fields if f is not pk]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(str(f.column)) for f in fields)
+    fields = [f for f in meta.concrete_fields if f is not meta.pk]
     preparers = [(f.pre_save, _preparer(f)) for f in fields]
     rows = [[prepare(pre_save(obj, True)) for pre_save, prepare in preparers] for obj in objs]
-    table = quote(meta.db_table)
-    one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    if pk is not None and connection.vendor == "postgresql":
-        _copy_in(objs, table, [str(pk.column)] + [str(f.column) for f in fields], rows)
-        return
-    size = max(1, min(len(rows), connection.ops.bulk_batch_size(fields, objs), 500))
-    returning = quote(str(pk.column)) if pk is not None else "id"
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), size):
-            chunk = rows[start : start + size]
-            values = ", ".join([one_row] * len(chunk))
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING {returning}",  # noqa: S608
-                [value for row in chunk for value in row],
-            )
-            _saved(objs[start : start + size], (key for (key,) in cursor.fetchall()))
+    _saved(objs, _insert_returning_keys(meta, fields, rows))
+
+
+def insert_rows_returning_keys(
+    model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> list[Any]:
+    """``insert_rows`` for rows whose new keys the caller needs (to point other rows at them):
+    the keys, in the rows' order. Fields not named take their database default or must be
+    nullable, as there."""
+    if not rows:
+        return []
+    meta = model._meta
+    fields = _named_fields(model, names)
+    preparers = [_preparer(f) for f in fields]
+    prepared = [[prep(value) for prep, value in zip(preparers, row, strict=True)] for row in rows]
+    return _insert_returning_keys(meta, fields, prepared)

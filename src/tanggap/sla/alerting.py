@@ -23,12 +23,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Q
 
 from tanggap.accounts.models import Role, User
-from tanggap.core.bulk import insert_many, insert_rows, update_many
+from tanggap.core.bulk import insert_rows, insert_rows_returning_keys, update_rows
 from tanggap.core.errors import ApplicationError
 from tanggap.sla.models import (
     AlertDelivery,
@@ -58,7 +59,7 @@ ALERT_RANK = {str(level): rank for rank, (level, _attribute) in enumerate(_ALERT
 def highest_sent(ticket_ids: Sequence[int]) -> dict[tuple[int, str, str], int]:
     """The highest alert level sent for each clock cycle of ``ticket_ids``, as its rank."""
     out: dict[tuple[int, str, str], int] = {}
-    for ticket_id, kind, level, cycle in ClockAlert.objects.filter(ticket_id__in=ticket_ids).values_list(
+    for ticket_id, kind, level, cycle in ClockAlert.objects.filter(ticket_id__any_of=ticket_ids).values_list(
         "ticket_id", "kind", "level", "cycle"
     ):
         key = (ticket_id, kind, cycle.isoformat())
@@ -95,6 +96,24 @@ class Sent:
     breached: int = 0  # rows with a clock newly breached
 
 
+@dataclass(slots=True)
+class _Due:
+    """A stored clock row whose alert instant has come, as plain values (a batch holds hundreds)."""
+
+    ticket_id: int
+    team_id: int | None  # the ticket's, read with the row
+    assignee_id: int | None
+    policy_id: int | None
+    alerts: list[list[str]]
+    alert_at: datetime | None
+    breached: list[str]
+    due: dict[str, datetime | None]  # each kind's due instant on the row
+
+
+_DUE_FIELDS = ("first_response_due_at", "next_response_due_at", "resolution_due_at")
+_KINDS = tuple(field.removesuffix("_due_at") for field in _DUE_FIELDS)
+
+
 def alerts_send(
     *,
     now: datetime,
@@ -109,16 +128,44 @@ def alerts_send(
     sent = Sent()
     while True:
         with transaction.atomic():
-            rows = list(
-                TicketClock.objects.select_for_update()
+            # The ticket's team and assignee come with the row (one statement; the ticket is read,
+            # not locked: the batch's clock rows are what this pass writes).
+            found = (
+                TicketClock.objects.select_for_update(of=("self",))
                 .filter(alert_at__lte=now)
-                .only("ticket_id", "policy_id", "alerts", "alert_at", "breached", *_DUE_FIELDS)
-                .order_by("alert_at", "ticket_id")[:batch]
+                .order_by("alert_at", "ticket_id")
+                .values_list(
+                    "ticket_id",
+                    "ticket__team_id",
+                    "ticket__assignee_id",
+                    "policy_id",
+                    "alerts",
+                    "alert_at",
+                    "breached",
+                    *_DUE_FIELDS,
+                )
             )
+            rows = [
+                _Due(
+                    pk,
+                    team,
+                    assignee,
+                    policy,
+                    alerts or [],
+                    at,
+                    breached or [],
+                    dict(zip(_KINDS, due, strict=True)),
+                )
+                for pk, team, assignee, policy, alerts, at, breached, *due in found[:batch]
+            ]
             if not rows:
                 break
             recorded, newly = _send(rows, now)
-            update_many(list(rows), ["alerts", "alert_at", "breached"])
+            update_rows(
+                TicketClock,
+                ["alerts", "alert_at", "breached"],
+                [[row.alerts, row.alert_at, row.breached, row.ticket_id] for row in rows],
+            )
             sent.tickets += len(rows)
             sent.alerts += recorded
             sent.breached += len(newly)
@@ -127,17 +174,11 @@ def alerts_send(
     return sent
 
 
-def _send(rows: Sequence[TicketClock], now: datetime) -> tuple[int, list[int]]:
+def _send(rows: Sequence[_Due], now: datetime) -> tuple[int, list[int]]:
     """Record and deliver the alerts of ``rows`` due by ``now`` and take them off the rows' pending
     list; the number delivered, and the tickets with a clock newly breached."""
     # Plain values: a batch may hold hundreds of tickets, and only a breach with actions needs more.
-    tickets: dict[int, tuple[int | None, int | None]] = {
-        pk: (team_id, assignee_id)
-        for pk, team_id, assignee_id in Ticket.objects.filter(
-            pk__in=[row.ticket_id for row in rows]
-        ).values_list("pk", "team_id", "assignee_id")
-    }
-    teams = {team_id for team_id, _assignee in tickets.values() if team_id}
+    teams = {row.team_id for row in rows if row.team_id}
     supervisors = _supervisors(teams)
     on_shift = on_shift_by_team(teams, now)
     admins = list(
@@ -146,12 +187,12 @@ def _send(rows: Sequence[TicketClock], now: datetime) -> tuple[int, list[int]]:
         )
     )
     active = set(
-        User.objects.filter(pk__in={a for _team, a in tickets.values() if a}, is_active=True).values_list(
-            "pk", flat=True
-        )
+        User.objects.filter(
+            pk__in={row.assignee_id for row in rows if row.assignee_id}, is_active=True
+        ).values_list("pk", flat=True)
     )
     newly: list[int] = []
-    due_of_row: list[tuple[TicketClock, list[list[str]]]] = []
+    due_of_row: list[tuple[_Due, list[list[str]]]] = []
     for row in rows:
         due = [alert for alert in row.alerts if datetime.fromisoformat(alert[2]) <= now]
         row.alerts = [alert for alert in row.alerts if datetime.fromisoformat(alert[2]) > now]
@@ -161,13 +202,13 @@ def _send(rows: Sequence[TicketClock], now: datetime) -> tuple[int, list[int]]:
         if new:
             row.breached = [*row.breached, *new]
             newly.append(row.ticket_id)
-        if row.ticket_id in tickets and due:
+        if due:
             due_of_row.append((row, due))
     # One statement for what was sent before (a sweep that died after sending, run again), one for
     # the new records and one for the copies, whatever the batch holds.
     before = highest_sent([row.ticket_id for row, _ in due_of_row])
-    records: list[ClockAlert] = []
-    delivered: list[tuple[ClockAlert, TicketClock]] = []
+    records: list[list[Any]] = []  # [ticket_id, kind, level, cycle, due_at, sent_at, actions]
+    delivered: list[_Due] = []
     for row, due in due_of_row:
         # Alerts of one clock that came due together (a sweep that did not run for a while, a target
         # shorter than a sweep's interval): only the highest is sent; the lower ones are past.
@@ -182,51 +223,44 @@ def _send(rows: Sequence[TicketClock], now: datetime) -> tuple[int, list[int]]:
             if ALERT_RANK[level] <= before.get(key, -1):
                 continue
             before[key] = ALERT_RANK[level]
-            alert = ClockAlert(
-                ticket_id=row.ticket_id,
-                kind=kind,
-                level=level,
-                cycle=datetime.fromisoformat(cycle),
-                due_at=_due_of(row, kind, at),
-                sent_at=now,
-            )
-            records.append(alert)
-            delivered.append((alert, row))
+            due_at = row.due.get(kind) or datetime.fromisoformat(at)
+            records.append([row.ticket_id, kind, level, datetime.fromisoformat(cycle), due_at, now, []])
+            delivered.append(row)
     policies = Policy.objects.select_related("breach_team", "breach_assignee").in_bulk(
-        {row.policy_id for _alert, row in delivered if row.policy_id and _alert.level == AlertLevel.BREACH}
+        {
+            row.policy_id
+            for record, row in zip(records, delivered, strict=True)
+            if row.policy_id and record[2] == AlertLevel.BREACH
+        }
     )
-    for alert, row in delivered:  # the actions first: the record says what they did
+    for record, row in zip(
+        records, delivered, strict=True
+    ):  # the actions first: the record says what they did
         policy = policies.get(row.policy_id) if row.policy_id else None
-        if alert.level == AlertLevel.BREACH and policy is not None and _has_actions(policy):
-            alert.actions = _breach_actions(Ticket.objects.get(pk=row.ticket_id), policy)
-    insert_many(records)
+        if record[2] == AlertLevel.BREACH and policy is not None and _has_actions(policy):
+            record[6] = _breach_actions(Ticket.objects.get(pk=row.ticket_id), policy)
+    keys = insert_rows_returning_keys(
+        ClockAlert, ["ticket_id", "kind", "level", "cycle", "due_at", "sent_at", "actions"], records
+    )
     copies = []
-    for alert, row in delivered:
-        team_id, assignee_id = tickets[row.ticket_id]
-        assignee = assignee_id if assignee_id in active else None
-        team = team_id or 0
+    for alert_id, record, row in zip(keys, records, delivered, strict=True):
+        assignee = row.assignee_id if row.assignee_id in active else None
+        team = row.team_id or 0
         team_supervisors = supervisors.get(team, [])
-        if alert.level == AlertLevel.WARNING:
+        level = record[2]
+        if level == AlertLevel.WARNING:
             told = [assignee] if assignee else on_shift.get(team, []) or team_supervisors
-        elif alert.level == AlertLevel.ESCALATION:
+        elif level == AlertLevel.ESCALATION:
             told = team_supervisors
         else:
             told = [assignee, *team_supervisors] if assignee else team_supervisors
         users = [pk for pk in dict.fromkeys(told) if pk]
         if users:
-            copies += [(alert.pk, pk, False) for pk in users]
+            copies += [(alert_id, pk, False) for pk in users]
         else:  # nobody to tell: every admin, marked so
-            copies += [(alert.pk, admin, True) for admin in admins]
+            copies += [(alert_id, admin, True) for admin in admins]
     insert_rows(AlertDelivery, ["alert_id", "user_id", "unrouted"], copies)
-    return len(delivered), newly
-
-
-_DUE_FIELDS = ("first_response_due_at", "next_response_due_at", "resolution_due_at")
-
-
-def _due_of(row: TicketClock, kind: str, at: str) -> datetime:
-    due = getattr(row, f"{kind}_due_at", None)
-    return due or datetime.fromisoformat(at)
+    return len(records), newly
 
 
 def _supervisors(teams: set[int]) -> dict[int, list[int]]:

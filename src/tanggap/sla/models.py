@@ -153,21 +153,6 @@ class TicketClock(models.Model):
         return f"clocks of #{self.ticket_id}"
 
 
-class SweepState(models.Model):
-    """When the clock sweep last ran (one row): the next one also looks at every warning and due
-    instant that passed since."""
-
-    name = models.CharField(max_length=32, primary_key=True)
-    swept_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("sweep state")
-        verbose_name_plural = _("sweep states")
-
-    def __str__(self) -> str:
-        return f"{self.name}: {self.swept_at}"
-
-
 class AlertLevel(models.TextChoices):
     WARNING = "warning", _("Warning")
     ESCALATION = "escalation", _("Escalation")

@@ -11,19 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
 
-from tanggap.core.bulk import insert_rows, update_many
+from tanggap.core.bulk import insert_rows, update_rows
 from tanggap.inboxes.models import RawMail
 from tanggap.sla import clock, targets
 from tanggap.sla.alerting import alerts_send, highest_sent, pending_alerts
 from tanggap.sla.models import (
     BusinessCalendar,
     Policy,
-    SweepState,
     TeamCalendar,
     TicketClock,
 )
@@ -71,46 +70,76 @@ def rule_of(policy: Policy) -> targets.Rule:
     )
 
 
-def history_of(rows: Iterable[tuple[str, str, str, dict[str, Any], datetime]]) -> list[targets.Event]:
+class _TicketFacts(NamedTuple):
+    channel: str
+    priority: int
+    team_id: int | None
+    created_at: datetime
+    due_at: datetime | None
+
+
+def _event(
+    kind: str, automatic: str, event_code: str, event_data: dict[str, Any] | None, at: datetime
+) -> targets.Event | None:
+    """The clock event of one timeline row, if it is one. An auto-reply is not the customer
+    writing; internal notes start and stop nothing."""
+    if kind == MessageKind.CUSTOMER and not automatic:
+        return targets.Event(at, "customer")
+    if kind == MessageKind.REPLY:
+        return targets.Event(at, "reply")
+    if kind == MessageKind.EVENT and event_code == "status_changed":
+        return targets.Event(at, "status", str((event_data or {}).get("status", "")))
+    return None
+
+
+def history_of(rows: Iterable[tuple[str, str, str, dict[str, Any] | None, datetime]]) -> list[targets.Event]:
     """The clock events in a ticket's timeline rows ``(kind, automatic, event_code, event_data, at)``,
-    in order. An auto-reply is not the customer writing; internal notes start and stop nothing."""
-    events = []
-    for kind, automatic, event_code, event_data, at in rows:
-        if kind == MessageKind.CUSTOMER and not automatic:
-            events.append(targets.Event(at, "customer"))
-        elif kind == MessageKind.REPLY:
-            events.append(targets.Event(at, "reply"))
-        elif kind == MessageKind.EVENT and event_code == "status_changed":
-            events.append(targets.Event(at, "status", str((event_data or {}).get("status", ""))))
-    return events
+    in order."""
+    return [event for row in rows if (event := _event(*row)) is not None]
 
 
 def clocks_refresh(
-    *, ticket_ids: Sequence[int], now: datetime | None = None
+    *, ticket_ids: Sequence[int], now: datetime | None = None, clear_flag: bool = False
 ) -> dict[int, TicketClock | None]:
     """Work out and store the clocks of ``ticket_ids`` as they stand at ``now`` (default: now). A
-    ticket no active policy matches has no clock row (None in the result)."""
+    ticket no active policy matches has no clock row (None in the result). With ``clear_flag`` (the
+    sweep, which holds the tickets' rows) each ticket's ``derived_stale`` flag is cleared in the same
+    statement that stores its due instant."""
     now = now or timezone.now()
     ids = sorted(set(ticket_ids))
     if not ids:
         return {}
-    tickets = {t.pk: t for t in Ticket.objects.filter(pk__in=ids).prefetch_related("tags")}
+    # Plain values throughout: a sweep works out thousands of tickets a minute.
+    tickets: dict[int, _TicketFacts] = {
+        pk: _TicketFacts(channel, priority, team_id, created_at, due_at)
+        for pk, channel, priority, team_id, created_at, due_at in Ticket.objects.filter(
+            pk__any_of=ids
+        ).values_list("pk", "channel", "priority", "team_id", "created_at", "due_at")
+    }
+    tags: dict[int, set[str]] = {}
+    for ticket_id, name in Ticket.tags.through.objects.filter(ticket_id__any_of=ids).values_list(
+        "ticket_id", "tag__name"
+    ):
+        tags.setdefault(ticket_id, set()).add(name)
     policies = {policy.name: policy for policy in Policy.objects.filter(is_active=True)}  # names are unique
     rules = [rule_of(policy) for policy in policies.values()]
     inbox_of: dict[int, int] = {}
     for ticket_id, inbox_id in (
-        RawMail.objects.filter(ticket_id__in=ids).order_by("-id").values_list("ticket_id", "inbox_id")
+        RawMail.objects.filter(ticket_id__any_of=ids).order_by("-id").values_list("ticket_id", "inbox_id")
     ):
         inbox_of[ticket_id] = inbox_id  # the first mail of the ticket wins (read last)
-    histories: dict[int, list[tuple[str, str, str, dict[str, Any], datetime]]] = {pk: [] for pk in tickets}
-    for ticket_id, *timeline_row in (
-        Message.objects.filter(ticket_id__in=ids)
+    histories: dict[int, list[targets.Event]] = {pk: [] for pk in tickets}
+    for ticket_id, kind, automatic, event_code, event_data, at in (
+        Message.objects.filter(ticket_id__any_of=ids)
         .exclude(kind=MessageKind.NOTE)
         .order_by("ticket_id", "created_at", "id")
         .values_list("ticket_id", "kind", "automatic", "event_code", "event_data", "created_at")
     ):
-        histories[ticket_id].append(tuple(timeline_row))  # type: ignore[arg-type]
-    calendars = _calendars({t.team_id for t in tickets.values() if t.team_id}, now, tickets.values())
+        event = _event(kind, automatic, event_code, event_data, at)
+        if event is not None:
+            histories[ticket_id].append(event)
+    years = range(min((t.created_at.year for t in tickets.values()), default=now.year), now.year + 3)
+    calendars = _calendars({t.team_id for t in tickets.values() if t.team_id}, years)
     sent = highest_sent(ids)
 
     rows: list[TicketClock] = []
@@ -120,14 +149,14 @@ def clocks_refresh(
             channel=ticket.channel,
             priority=ticket.priority,
             inbox=inbox_of.get(pk),
-            tags=frozenset(tag.name for tag in ticket.tags.all()),
+            tags=frozenset(tags.get(pk, ())),
         )
         rule = targets.choose(rules, facts)
         if rule is None:
             continue
         calendar = calendars.get(ticket.team_id, calendars[None])
-        clocks = targets.clocks(calendar, rule.targets, ticket.created_at, history_of(histories[pk]), now)
-        row = _row(ticket, policies[rule.name], clocks, now)
+        clocks = targets.clocks(calendar, rule.targets, ticket.created_at, histories[pk], now)
+        row = _row(pk, policies[rule.name], clocks, now)
         row.alerts = pending_alerts(pk, clocks, sent)
         row.alert_at = datetime.fromisoformat(row.alerts[0][2]) if row.alerts else None
         rows.append(row)
@@ -135,32 +164,42 @@ def clocks_refresh(
     due_changed = []
     for pk, ticket in tickets.items():
         due = result[pk].due_at if result[pk] is not None else None  # type: ignore[union-attr]
-        if ticket.due_at != due:
-            ticket.due_at = due
-            due_changed.append(ticket)
+        if clear_flag or ticket.due_at != due:
+            due_changed.append([due, False, pk] if clear_flag else [due, pk])
     with transaction.atomic():
         # Written without ``save()``: the queue's copy of the due instant is not a change of the ticket.
-        update_many(due_changed, ["due_at"])
-        TicketClock.objects.filter(ticket_id__in=[pk for pk in ids if result[pk] is None]).delete()
+        update_rows(Ticket, ["due_at", "derived_stale"] if clear_flag else ["due_at"], due_changed)
+        TicketClock.objects.filter(ticket_id__any_of=[pk for pk in ids if result[pk] is None]).delete()
         # Most tickets have their row already: one UPDATE statement (an executemany on SQLite), the
         # new ones one INSERT; no per-row conflict handling (the batch's tickets are locked).
         existing = set(
-            TicketClock.objects.filter(ticket_id__in=[row.ticket_id for row in rows]).values_list(
+            TicketClock.objects.filter(ticket_id__any_of=[row.ticket_id for row in rows]).values_list(
                 "ticket_id", flat=True
             )
         )
-        update_many([row for row in rows if row.ticket_id in existing], _CLOCK_FIELDS)
-        names = ["ticket_id", *(name + "_id" if name == "policy" else name for name in _CLOCK_FIELDS)]
+        update_rows(
+            TicketClock,
+            _CLOCK_FIELDS,
+            [
+                [getattr(row, name) for name in _CLOCK_FIELDS] + [row.ticket_id]
+                for row in rows
+                if row.ticket_id in existing
+            ],
+        )
         insert_rows(
             TicketClock,
-            names,
-            [[getattr(row, name) for name in names] for row in rows if row.ticket_id not in existing],
+            ["ticket_id", *_CLOCK_FIELDS],
+            [
+                [getattr(row, name) for name in ("ticket_id", *_CLOCK_FIELDS)]
+                for row in rows
+                if row.ticket_id not in existing
+            ],
         )
     return result
 
 
 _CLOCK_FIELDS = [
-    "policy",
+    "policy_id",
     "first_response_due_at",
     "next_response_due_at",
     "resolution_due_at",
@@ -174,13 +213,9 @@ _CLOCK_FIELDS = [
 ]
 
 
-def _calendars(
-    team_ids: set[int], now: datetime, tickets: Iterable[Ticket]
-) -> dict[int | None, clock.Calendar]:
+def _calendars(team_ids: set[int], years: Iterable[int]) -> dict[int | None, clock.Calendar]:
     """Each team's calendar (the default calendar for a team without one; 24/7 when there is none),
-    with the public holidays of every year from the oldest ticket's to two years ahead."""
-    oldest = min((t.created_at.year for t in tickets), default=now.year)
-    years = range(min(oldest, now.year), now.year + 3)
+    with the public holidays of ``years`` (every year a ticket's clock may reach)."""
     default_row = BusinessCalendar.objects.filter(is_default=True).first()
     default = calendar_of(default_row, years) if default_row else ALWAYS_OPEN
     out: dict[int | None, clock.Calendar] = {None: default}
@@ -192,11 +227,11 @@ def _calendars(
     return out
 
 
-def _row(ticket: Ticket, policy: Policy, clocks: list[targets.Clock], now: datetime) -> TicketClock:
+def _row(ticket_id: int, policy: Policy, clocks: list[targets.Clock], now: datetime) -> TicketClock:
     due = {c.kind: c.due_at for c in clocks if c.running}
     running = [c for c in clocks if c.running]
     return TicketClock(
-        ticket=ticket,
+        ticket_id=ticket_id,
         policy=policy,
         first_response_due_at=due.get(targets.Kind.FIRST_RESPONSE),
         next_response_due_at=due.get(targets.Kind.NEXT_RESPONSE),
@@ -229,7 +264,6 @@ class SweepReport:
     clocks: int = 0  # clock rows written
     breached: int = 0  # of them, with a breach
     alerts: int = 0  # warnings, escalations and breaches sent
-    swept_at: datetime | None = None
 
 
 def clocks_sweep(
@@ -242,8 +276,7 @@ def clocks_sweep(
     Idempotent; safe to run from several processes (each batch locks its rows). ``progress(n)``
     after each batch of ``n`` tickets."""
     now = now or timezone.now()
-    report = SweepReport(swept_at=now)
-    SweepState.objects.get_or_create(name="clocks")
+    report = SweepReport()
     while True:
         with transaction.atomic():
             ids = list(
@@ -254,9 +287,9 @@ def clocks_sweep(
             )
             if not ids:
                 break
-            rows = clocks_refresh(ticket_ids=ids, now=now)
+            rows = clocks_refresh(ticket_ids=ids, now=now, clear_flag=True)
             _run_hooks(ids, now)
-            Ticket.objects.filter(pk__in=ids).update(derived_stale=False)
+            # (clocks_refresh cleared the batch's flags with their due instants.)
         report.changed += len(ids)
         _count(report, rows)
         if progress is not None:
@@ -268,7 +301,6 @@ def clocks_sweep(
     report.breached += sent.breached
     if progress is not None and sent.tickets:
         progress(sent.tickets)
-    SweepState.objects.filter(name="clocks").update(swept_at=now)
     return report
 
 

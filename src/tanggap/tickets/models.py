@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from tanggap.tickets.workflow import ACTIVE_VALUES
@@ -54,6 +54,14 @@ class Tag(models.Model):
 
 # Active and not merged away: what the queue shows by default.
 ACTIVE_CONDITION = Q(merged_into__isnull=True, status__in=ACTIVE_VALUES)
+# Of those, the ones whose customer wrote last (no reply since): customers waiting for an answer.
+_CUSTOMER_WROTE_LAST = Q(last_customer_message_at__isnull=False) & (
+    Q(last_agent_reply_at__isnull=True) | Q(last_agent_reply_at__lt=F("last_customer_message_at"))
+)
+WAITING_CONDITION = ACTIVE_CONDITION & _CUSTOMER_WROTE_LAST
+# The same as a query writes it, with the statuses in the SQL text (``literal_in``): SQLite uses a
+# partial index only for a condition it can match term by term, and a bound parameter matches none.
+WAITING = Q(merged_into__isnull=True, status__literal_in=ACTIVE_VALUES) & _CUSTOMER_WROTE_LAST
 
 
 class Ticket(models.Model):
@@ -133,6 +141,12 @@ class Ticket(models.Model):
                 fields=["due_at", "id", "team", "assignee"],
                 condition=ACTIVE_CONDITION,
                 name="ticket_active_due_idx",
+            ),
+            # Customers waiting, by how long (the dashboards' age bands count ranges of it).
+            models.Index(
+                fields=["last_customer_message_at", "team", "assignee", "channel"],
+                condition=WAITING_CONDITION,
+                name="ticket_waiting_idx",
             ),
             models.Index(fields=["-priority", "-updated_at", "-id"], name="ticket_priority_recent_idx"),
             models.Index(fields=["id"], condition=Q(derived_stale=True), name="ticket_derived_stale_idx"),
