@@ -12,11 +12,11 @@ from tanggap.core.errors import PermissionDenied
 
 pytestmark = pytest.mark.django_db
 
-ADMIN_ONLY = {"team.manage", "agent.manage", "webhook.manage", "inbox.manage", "sla.manage", "roster.manage"}
+ADMIN_ONLY = {"team.manage", "agent.manage", "webhook.manage", "inbox.manage", "sla.manage"}
 EXPECTED = {
     Role.ADMIN: set(ACTIONS),
     Role.SUPERVISOR: set(ACTIONS) - ADMIN_ONLY,
-    Role.AGENT: set(ACTIONS) - ADMIN_ONLY - {"customer.merge", "report.view_all", "sla.view"},
+    Role.AGENT: set(ACTIONS) - ADMIN_ONLY - {"customer.merge", "report.view_all", "sla.view", "roster.manage"},
     Role.TRAINEE: {
         "ticket.view",
         "ticket.create",

@@ -326,3 +326,24 @@ def test_shift_refusals(admin, team, agent, make_agent, make_team):
     with pytest.raises(PermissionDenied):
         services.roster_shift_add(actor=agent, team=team, agent=agent, starts_at=START, ends_at=END)
     assert not RosterShift.objects.exists()
+
+
+def test_a_supervisor_plans_the_rosters_of_their_own_teams_only(team, agent, make_agent, make_team):
+    billing = make_team("Billing")
+    lead = make_agent("lead", role=Role.SUPERVISOR, teams=[team])
+    billing_agent = make_agent("tagihan", teams=[billing])
+    shift = services.roster_shift_add(actor=lead, team=team, agent=agent, starts_at=START, ends_at=END)
+    assert AuditEntry.objects.filter(action="roster.shift_added", actor=lead).exists()
+    with pytest.raises(PermissionDenied):
+        services.roster_shift_add(actor=lead, team=billing, agent=billing_agent, starts_at=START, ends_at=END)
+    theirs = services.roster_shift_add(
+        actor=make_agent("boss", role=Role.ADMIN),
+        team=billing,
+        agent=billing_agent,
+        starts_at=START,
+        ends_at=END,
+    )
+    with pytest.raises(PermissionDenied):
+        services.roster_shift_remove(actor=lead, shift=theirs)
+    services.roster_shift_remove(actor=lead, shift=shift)
+    assert list(RosterShift.objects.all()) == [theirs]

@@ -111,10 +111,11 @@ def test_agents_get_404_everywhere(login, agent, office, policy, shift, team):
 
 
 def test_supervisors_see_but_do_not_change(login, make_agent, office, policy, shift, team):
+    """Calendars and policies: a supervisor reads them. Rosters: not of a team they are not in."""
     client = login(make_agent("lead", role=Role.SUPERVISOR))
     readable = {"calendars", "calendar", "policies", "policy", "roster"}
     for name, (method, url) in _urls(office, policy, shift, team).items():
-        expected = 200 if name in readable else 404
+        expected = 200 if name in readable else 403 if name.startswith("shift_") else 404
         assert getattr(client, method)(url).status_code == expected, name
     page = client.get(reverse("web:admin_policy", args=[policy.pk])).content.decode()
     assert 'type="submit"' not in page.split("<main", 1)[1]  # read-only: no save button
@@ -122,6 +123,23 @@ def test_supervisors_see_but_do_not_change(login, make_agent, office, policy, sh
     assert client.post(reverse("web:admin_policy", args=[policy.pk]), policy_data()).status_code == 403
     assert client.post(reverse("web:admin_calendar", args=[office.pk]), calendar_data()).status_code == 403
     assert Policy.objects.get().name == "E-mail" and BusinessCalendar.objects.get().name == "Kantor"
+    assert RosterShift.objects.count() == 1
+    assert "shift-form" not in client.get(reverse("web:admin_roster") + f"?team={team.pk}").content.decode()
+
+
+def test_a_supervisor_plans_their_own_teams_roster_in_the_browser_form(login, make_agent, team, agent):
+    client = login(make_agent("lead", role=Role.SUPERVISOR, teams=[team]))
+    page = client.get(reverse("web:admin_roster") + f"?team={team.pk}").content.decode()
+    assert "shift-form" in page
+    data = {
+        "agent": str(agent.pk),
+        "starts_at": "2026-11-24T17:00",
+        "ends_at": "2026-11-24T22:00",
+        "note": "",
+    }
+    response = client.post(reverse("web:admin_roster_shift_add", args=[team.pk]), data)
+    assert response.status_code == 302
+    assert RosterShift.objects.get().agent == agent
 
 
 def test_nav_links_for_leads_only(login, admin, agent, make_agent):

@@ -32,10 +32,11 @@ ACTIONS: dict[str, frozenset[Role]] = {
     # Response-time dashboards: everyone sees their own figures; leads see every agent, team and inbox.
     "report.view": ALL_ROLES,
     "report.view_all": LEADS,
-    # Business calendars, response-target policies and the off-hours roster: leads see, admins change.
+    # Business calendars, response-target policies and the off-hours roster: leads see, admins change
+    # calendars and policies; leads plan rosters (a supervisor, those of the teams they belong to).
     "sla.view": LEADS,
     "sla.manage": frozenset({Role.ADMIN}),
-    "roster.manage": frozenset({Role.ADMIN}),
+    "roster.manage": LEADS,
 }
 
 

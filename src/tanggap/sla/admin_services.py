@@ -16,15 +16,15 @@ from django.utils.translation import gettext
 from tanggap.accounts.models import Team, User
 from tanggap.accounts.permissions import require
 from tanggap.core.audit import audit_record
-from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput
+from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput, PermissionDenied
 from tanggap.inboxes.models import Inbox
 from tanggap.sla import clock
 from tanggap.sla.models import BusinessCalendar, Policy, RosterShift, TeamCalendar
+from tanggap.sla.selectors import ROSTER_ACTION, roster_can_manage
 from tanggap.tickets.models import ACTIVE_CONDITION, Channel, Priority, Ticket
 from tanggap.tickets.timeline import normalise_tag
 
 MANAGE_ACTION = "sla.manage"
-ROSTER_ACTION = "roster.manage"
 MAX_TARGET_MINUTES = 365 * 24 * 60
 MAX_DAYS_OFF = 1000
 MAX_CONDITION_VALUES = 200
@@ -506,8 +506,9 @@ def policies_create_defaults(*, actor: Any) -> list[Policy]:
 def roster_shift_add(
     *, actor: Any, team: Team, agent: User, starts_at: datetime, ends_at: datetime, note: str = ""
 ) -> RosterShift:
-    """Plan ``agent`` (an active member of ``team``) to cover the team from ``starts_at`` to ``ends_at``."""
-    require(actor, ROSTER_ACTION)
+    """Plan ``agent`` (an active member of ``team``) to cover the team from ``starts_at`` to ``ends_at``.
+    Admins plan every team; a supervisor, the teams they belong to."""
+    _require_roster(actor, team.pk)
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
         raise InvalidInput("shift times must be aware datetimes", field="starts_at")
     if ends_at <= starts_at:
@@ -537,7 +538,7 @@ def roster_shift_add(
 
 @transaction.atomic
 def roster_shift_remove(*, actor: Any, shift: RosterShift) -> None:
-    require(actor, ROSTER_ACTION)
+    _require_roster(actor, shift.team_id)
     audit_record(
         actor=actor,
         action="roster.shift_removed",
@@ -545,3 +546,9 @@ def roster_shift_remove(*, actor: Any, shift: RosterShift) -> None:
         data={"team": shift.team_id, "agent": shift.agent_id, "starts_at": shift.starts_at.isoformat()},
     )
     RosterShift.objects.filter(pk=shift.pk).delete()
+
+
+def _require_roster(actor: Any, team_id: int) -> None:
+    require(actor, ROSTER_ACTION)
+    if not roster_can_manage(actor, team_id):
+        raise PermissionDenied(action=ROSTER_ACTION)

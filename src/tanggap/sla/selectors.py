@@ -12,7 +12,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone, translation
 from holidays import country_holidays
 
-from tanggap.accounts.models import Team, User
+from tanggap.accounts.models import Role, Team, User
 from tanggap.accounts.permissions import can
 from tanggap.core.errors import NotFound, PermissionDenied
 from tanggap.inboxes.models import Inbox
@@ -23,6 +23,7 @@ from tanggap.sla.services import calendar_of
 
 VIEW_ACTION = "sla.view"
 ROSTER_DAYS = 14
+ROSTER_ACTION = "roster.manage"
 BREAK_MAX = timedelta(hours=2)  # closed stretches up to this long between open hours are breaks
 # The languages the holidays package names Indonesia's holidays in, by interface language.
 _HOLIDAY_LANGUAGES = {"id": "id", "en": "en_US"}
@@ -149,6 +150,7 @@ class Roster:
     days: list[RosterDay]
     shifts: list[ShiftRow]
     members: list[tuple[int, str]]  # active members, for the shift form
+    can_manage: bool = False  # whether the reader may add and remove shifts (``roster_can_manage``)
     off_hours: timedelta = timedelta(0)
     uncovered: timedelta = timedelta(0)
 
@@ -229,6 +231,7 @@ def roster_get(
             for s in shifts
         ],
         members=members,
+        can_manage=roster_can_manage(user, team.pk),
     )
     if row is None or row.always_open:
         return result
@@ -267,6 +270,16 @@ def roster_get(
             if not piece.covered:
                 result.uncovered += piece.length
     return result
+
+
+def roster_can_manage(user: Any, team_id: int) -> bool:
+    """Whether ``user`` may plan ``team_id``'s roster: an admin, any team's; a supervisor, the
+    rosters of the teams they belong to (``roster.manage``)."""
+    if not can(user, ROSTER_ACTION):
+        return False
+    if user.is_superuser or user.role == Role.ADMIN:
+        return True
+    return bool(user.teams.filter(pk=team_id).exists())
 
 
 def shift_get(*, user: Any, shift_id: int) -> RosterShift:

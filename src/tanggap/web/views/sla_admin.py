@@ -1,6 +1,7 @@
 """Admin pages for response targets: business calendars, policies (in the order they are tried) and
-each team's off-hours roster. Leads (admins and supervisors) see them; admins change them. Anyone
-else gets a 404, as if the pages did not exist."""
+each team's off-hours roster. Leads (admins and supervisors) see them; admins change them, and a
+supervisor plans the rosters of their own teams. Anyone else gets a 404, as if the pages did not
+exist."""
 
 from __future__ import annotations
 
@@ -393,7 +394,7 @@ def _render_roster(request: AuthedRequest, plan: selectors.Roster, form: ShiftFo
                 "teams": team_choices(user=request.user),
                 "roster": plan,
                 "form": form,
-                "can_manage": can(request.user, ROSTER),
+                "can_manage": plan.can_manage,
             },
         )
 
@@ -404,6 +405,8 @@ def _render_roster(request: AuthedRequest, plan: selectors.Roster, form: ShiftFo
 def roster_shift_add(request: AuthedRequest, team_id: int) -> HttpResponse:
     with not_found_as_404():
         plan = selectors.roster_get(user=request.user, team_id=team_id)
+    if not plan.can_manage:  # a supervisor, of a team they are not in
+        raise PermissionDenied
     form = ShiftForm(request.POST, members=plan.members)
     # The times typed are wall-clock times in the calendar's zone.
     with timezone.override(plan.zone):
@@ -433,6 +436,8 @@ def roster_shift_add(request: AuthedRequest, team_id: int) -> HttpResponse:
 def roster_shift_remove(request: AuthedRequest, shift_id: int) -> HttpResponse:
     with not_found_as_404():
         shift = selectors.shift_get(user=request.user, shift_id=shift_id)
+    if not selectors.roster_can_manage(request.user, shift.team_id):
+        raise PermissionDenied
     services.roster_shift_remove(actor=request.user, shift=shift)
     messages.success(request, _("Shift removed."))
     return redirect(reverse("web:admin_roster") + f"?team={shift.team_id}")
