@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from tanggap.accounts.models import Role
@@ -77,6 +79,31 @@ def test_list_pages_by_offset_and_cursor(agent_api, receive):
     by_offset = agent_api.get("/api/tickets", {"limit": 3, "offset": 3, "sort": "created_at"}).json()
     assert [t["id"] for t in by_offset["items"]] == sorted(created)[3:6]
     assert by_offset["has_more"] is True
+
+
+def test_list_pages_due_soonest_first_with_the_cursor(agent_api, receive):
+    """``sort=due_at``: due instants ascending (equal ones by id), tickets without a running clock
+    last; the cursor crosses from due tickets to those without, and through equal instants."""
+    tickets = [receive(f"Pesan {i}", sender=f"due{i}@example.com").ticket for i in range(8)]
+    soon = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    dues = [soon + timedelta(hours=3), soon, None, soon + timedelta(hours=1), soon, None, soon, None]
+    for ticket, due in zip(tickets, dues, strict=True):
+        Ticket.objects.filter(pk=ticket.pk).update(due_at=due)
+    due_of = {t.pk: due for t, due in zip(tickets, dues, strict=True)}
+    expected = sorted(due_of, key=lambda pk: (due_of[pk] is None, due_of[pk] or soon, pk))
+    seen: list[int] = []
+    cursor = None
+    for _ in range(10):
+        params = {"limit": 2, "sort": "due_at"}
+        if cursor:
+            params["cursor"] = cursor
+        body = agent_api.get("/api/tickets", params).json()
+        seen += [t["id"] for t in body["items"]]
+        cursor = body["next_cursor"]
+        if not body["has_more"]:
+            break
+    assert seen == expected
+    assert seen[-3:] == sorted(pk for pk, due in due_of.items() if due is None)
 
 
 @pytest.mark.parametrize("cursor", ["garbage", "eyJvIjpbXX0", "e30", "x" * 600])

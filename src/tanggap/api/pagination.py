@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import F, Model, Q, QuerySet
+from django.db.models.expressions import OrderBy
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
@@ -56,7 +57,9 @@ def _encode_value(value: Any) -> Any:
     return value
 
 
-def _decode_value(value: Any) -> Any:
+def _decode_value(value: Any, *, nullable: bool) -> Any:
+    if value is None and nullable:
+        return None
     if isinstance(value, dict) and set(value) == {"t"} and isinstance(value["t"], str):
         parsed = parse_datetime(value["t"])
         if parsed is None or parsed.tzinfo is None:
@@ -67,15 +70,35 @@ def _decode_value(value: Any) -> Any:
     return value
 
 
+# An ascending key with its empty values last (``F(name).asc(nulls_last=True)``): "due soonest".
+_NULLS_LAST = " nulls last"
+
+
 def _order_fields(qs: QuerySet[Any]) -> list[str]:
-    order = [str(key) for key in qs.query.order_by]
+    order = []
+    for key in qs.query.order_by:
+        if (
+            isinstance(key, OrderBy)
+            and isinstance(key.expression, F)
+            and key.nulls_last
+            and not key.descending
+        ):
+            order.append(key.expression.name + _NULLS_LAST)  # type: ignore[attr-defined]
+        elif isinstance(key, str):
+            order.append(key)
+        else:
+            raise RuntimeError(f"keyset pagination cannot order by {key!r}")
     if not order or order[-1].lstrip("-") not in {"id", "pk"}:
         raise RuntimeError("keyset pagination needs an ordering that ends with the primary key")
     return order
 
 
+def _field(key: str) -> str:
+    return key.removesuffix(_NULLS_LAST).lstrip("-")
+
+
 def encode_cursor(order: list[str], row: Model) -> str:
-    values = [_encode_value(getattr(row, key.lstrip("-"))) for key in order]
+    values = [_encode_value(getattr(row, _field(key))) for key in order]
     raw = json.dumps({"o": order, "v": values}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -90,19 +113,37 @@ def decode_cursor(cursor: str, order: list[str]) -> list[Any]:
         values = data.get("v")
         if not isinstance(values, list) or len(values) != len(order):
             raise ValueError("bad values")
-        return [_decode_value(v) for v in values]
+        return [
+            _decode_value(v, nullable=key.endswith(_NULLS_LAST)) for key, v in zip(order, values, strict=True)
+        ]
     except (ValueError, TypeError, binascii.Error, RecursionError):
         raise InvalidInput(_("The cursor is not valid for this list."), field="cursor") from None
+
+
+def _equal(key: str, value: Any) -> Q:
+    return Q(**{f"{_field(key)}__isnull": True}) if value is None else Q(**{_field(key): value})
+
+
+def _beyond(key: str, value: Any) -> Q | None:
+    """Rows whose ``key`` comes strictly after ``value``; None when none can (past the empty values
+    of a nulls-last key)."""
+    field = _field(key)
+    if key.endswith(_NULLS_LAST):
+        if value is None:
+            return None
+        return Q(**{f"{field}__gt": value}) | Q(**{f"{field}__isnull": True})
+    return Q(**{f"{field}__{'lt' if key.startswith('-') else 'gt'}": value})
 
 
 def _after(order: list[str], values: list[Any]) -> Q:
     """Rows strictly after ``values`` in ``order``: (a > x) or (a = x and b > y) or ..."""
     condition = Q()
     for index, key in enumerate(order):
-        field = key.lstrip("-")
-        step = Q(**{f"{field}__{'lt' if key.startswith('-') else 'gt'}": values[index]})
+        step = _beyond(key, values[index])
+        if step is None:
+            continue
         for prev_key, prev_value in zip(order[:index], values[:index], strict=True):
-            step &= Q(**{prev_key.lstrip("-"): prev_value})
+            step &= _equal(prev_key, prev_value)
         condition |= step
     return condition
 

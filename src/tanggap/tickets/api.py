@@ -191,8 +191,12 @@ class TicketListParams(Schema):
     customer: Id | None = None
     tag: TagName | None = None
     channel: ChannelName | None = None
-    sort: Literal["-updated_at", "updated_at", "-created_at", "created_at", "-priority", "priority"] = (
-        "-updated_at"
+    sort: Literal[
+        "-updated_at", "updated_at", "-created_at", "created_at", "-priority", "priority", "due_at"
+    ] = Field(
+        "-updated_at",
+        description="`due_at`: the earliest response target running out first (overdue at the top), "
+        "tickets without a running clock last, as the workspace's queue sorts.",
     )
     limit: Limit = 25
     offset: Offset = 0
