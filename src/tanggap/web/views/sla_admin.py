@@ -5,8 +5,10 @@ exist."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -158,6 +160,27 @@ def _calendar_arguments(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _saved(
+    request: AuthedRequest,
+    form: forms.Form,
+    save: Callable[[dict[str, Any]], Any],
+    done: str,
+    target: str,
+) -> HttpResponse | None:
+    """For a valid posted form: ``save(cleaned_data)`` through its service, then the flash ``done``
+    (with the saved row's ``name``) and a redirect to ``target``. None to show the form again: not
+    posted, not valid, or refused by the service (its message on the form)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        row = save(form.cleaned_data)
+    except ApplicationError as exc:
+        form.add_error(None, _message(exc))
+        return None
+    messages.success(request, done % {"name": row.name})
+    return redirect(target)
+
+
 def _holidays_context() -> dict[str, Any]:
     return {"holidays": selectors.public_holidays(start=timezone.localdate())}
 
@@ -166,15 +189,14 @@ def _holidays_context() -> dict[str, Any]:
 @require_action(MANAGE)
 def calendar_new(request: AuthedRequest) -> HttpResponse:
     form = _calendar_form(request, None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            row = services.calendar_create(actor=request.user, **_calendar_arguments(form.cleaned_data))
-        except ApplicationError as exc:
-            form.add_error(None, _message(exc))
-        else:
-            messages.success(request, _("Calendar %(name)s created.") % {"name": row.name})
-            return redirect("web:admin_calendars")
-    return render(
+    saved = _saved(
+        request,
+        form,
+        lambda data: services.calendar_create(actor=request.user, **_calendar_arguments(data)),
+        _("Calendar %(name)s created."),
+        "web:admin_calendars",
+    )
+    return saved or render(
         request,
         "web/admin/calendar_form.html",
         {"form": form, "calendar": None, "can_manage": True, **_holidays_context()},
@@ -190,17 +212,16 @@ def calendar_edit(request: AuthedRequest, calendar_id: int) -> HttpResponse:
     if request.method == "POST":
         _require_manage(request)
     form = _calendar_form(request, calendar, read_only=not can_manage)
-    if request.method == "POST" and form.is_valid():
-        try:
-            row = services.calendar_update(
-                actor=request.user, calendar=calendar, **_calendar_arguments(form.cleaned_data)
-            )
-        except ApplicationError as exc:
-            form.add_error(None, _message(exc))
-        else:
-            messages.success(request, _("Calendar %(name)s saved.") % {"name": row.name})
-            return redirect("web:admin_calendars")
-    return render(
+    saved = _saved(
+        request,
+        form,
+        lambda data: services.calendar_update(
+            actor=request.user, calendar=calendar, **_calendar_arguments(data)
+        ),
+        _("Calendar %(name)s saved."),
+        "web:admin_calendars",
+    )
+    return saved or render(
         request,
         "web/admin/calendar_form.html",
         {"form": form, "calendar": calendar, "can_manage": can_manage, **_holidays_context()},
@@ -294,15 +315,16 @@ def policy_new(request: AuthedRequest) -> HttpResponse:
     form = PolicyForm(
         request.POST if request.method == "POST" else None, inboxes=selectors.inbox_choices(user=request.user)
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            row = services.policy_create(actor=request.user, **_policy_arguments(form.cleaned_data))
-        except ApplicationError as exc:
-            form.add_error(None, _message(exc))
-        else:
-            messages.success(request, _("Policy %(name)s created.") % {"name": row.name})
-            return redirect("web:admin_policies")
-    return render(request, "web/admin/policy_form.html", {"form": form, "policy": None, "can_manage": True})
+    saved = _saved(
+        request,
+        form,
+        lambda data: services.policy_create(actor=request.user, **_policy_arguments(data)),
+        _("Policy %(name)s created."),
+        "web:admin_policies",
+    )
+    return saved or render(
+        request, "web/admin/policy_form.html", {"form": form, "policy": None, "can_manage": True}
+    )
 
 
 @login_required
@@ -319,17 +341,14 @@ def policy_edit(request: AuthedRequest, policy_id: int) -> HttpResponse:
         inboxes=selectors.inbox_choices(user=request.user),
         read_only=not can_manage,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            row = services.policy_update(
-                actor=request.user, policy=policy, **_policy_arguments(form.cleaned_data)
-            )
-        except ApplicationError as exc:
-            form.add_error(None, _message(exc))
-        else:
-            messages.success(request, _("Policy %(name)s saved.") % {"name": row.name})
-            return redirect("web:admin_policies")
-    return render(
+    saved = _saved(
+        request,
+        form,
+        lambda data: services.policy_update(actor=request.user, policy=policy, **_policy_arguments(data)),
+        _("Policy %(name)s saved."),
+        "web:admin_policies",
+    )
+    return saved or render(
         request, "web/admin/policy_form.html", {"form": form, "policy": policy, "can_manage": can_manage}
     )
 
