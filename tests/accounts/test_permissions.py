@@ -16,7 +16,9 @@ ADMIN_ONLY = {"team.manage", "agent.manage", "webhook.manage", "inbox.manage", "
 EXPECTED = {
     Role.ADMIN: set(ACTIONS),
     Role.SUPERVISOR: set(ACTIONS) - ADMIN_ONLY,
-    Role.AGENT: set(ACTIONS) - ADMIN_ONLY - {"customer.merge", "report.view_all", "sla.view", "roster.manage"},
+    Role.AGENT: set(ACTIONS)
+    - ADMIN_ONLY
+    - {"customer.merge", "report.view_all", "sla.view", "roster.manage"},
     Role.TRAINEE: {
         "ticket.view",
         "ticket.create",

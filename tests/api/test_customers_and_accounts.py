@@ -31,7 +31,10 @@ def test_create_search_get_patch_customer(agent_api):
     assert agent_api.get(f"/api/customers/{created['id']}").json()["name"] == "Ani"
     response = agent_api.patch(f"/api/customers/{created['id']}", {"name": "Ani Lestari", "language": "id"})
     assert response.status_code == 200
-    assert response.json()["name"] == "Ani Lestari"
+    assert response.json()["name"] == "Ani Lestari" and response.json()["tier"] == ""
+    response = agent_api.patch(f"/api/customers/{created['id']}", {"tier": "VIP"})
+    assert response.status_code == 200 and response.json()["tier"] == "vip"
+    assert agent_api.patch(f"/api/customers/{created['id']}", {"tier": "x" * 33}).status_code == 422
 
 
 def test_identity_of_another_customer_is_409(agent_api):

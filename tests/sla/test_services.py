@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tanggap.customers.services import customer_update
 from tanggap.sla.models import BusinessCalendar, Policy, TeamCalendar, TicketClock
-from tanggap.sla.services import calendar_of, clocks_refresh, history_of
+from tanggap.sla.services import calendar_of, clocks_refresh, clocks_sweep, history_of
 from tanggap.tickets.models import Message, MessageKind, Ticket
 from tanggap.tickets.services import message_receive, note_add, reply_send
 from tests.tickets.conftest import inbound
@@ -143,6 +144,27 @@ def test_the_first_matching_policy_applies_and_no_policy_means_no_clock(team, of
     urgent.is_active = False
     urgent.save()
     assert clocks_refresh(ticket_ids=[email.pk], now=wib(16, 9, 5))[email.pk].policy == email_policy
+
+
+def test_a_customers_tier_chooses_the_policy_and_a_new_tier_chooses_again(
+    team, office, email_policy, admin, django_capture_on_commit_callbacks
+):
+    vip = Policy.objects.create(name="VIP", position=1, tiers=["VIP "], first_response_minutes=15)
+    ticket = received(team, wib(16, 9))
+    now = wib(16, 9, 5)
+    assert clocks_refresh(ticket_ids=[ticket.pk], now=now)[ticket.pk].policy == email_policy
+    Ticket.objects.filter(pk=ticket.pk).update(derived_stale=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_update(actor=admin, customer=ticket.customer, tier="  Vip")
+    assert ticket.customer.tier == "vip"
+    assert Ticket.objects.get(pk=ticket.pk).derived_stale  # the sweep chooses again
+    clocks_sweep(now=now)
+    row = TicketClock.objects.get(ticket=ticket)
+    assert row.policy == vip and row.first_response_due_at == wib(16, 9, 15).astimezone(UTC)
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_update(actor=admin, customer=ticket.customer, tier="")
+    clocks_sweep(now=now)
+    assert TicketClock.objects.get(ticket=ticket).policy == email_policy
 
 
 def test_refreshing_twice_gives_the_same_row(team, office, email_policy):

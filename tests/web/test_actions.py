@@ -337,11 +337,15 @@ def test_new_ticket_with_a_bad_contact_shows_an_error(agent_client):
 def test_customer_edit(agent_client, ticket):
     customer = ticket.customer
     response = agent_client.post(
-        url("web:customer", customer.pk), {"name": "Siti Aminah", "language": "id", "notes": "Suka telepon"}
+        url("web:customer", customer.pk),
+        {"name": "Siti Aminah", "language": "id", "notes": "Suka telepon", "tier": " Gold "},
     )
     assert response.status_code == 302
     customer.refresh_from_db()
     assert (customer.name, customer.language, customer.notes) == ("Siti Aminah", "id", "Suka telepon")
+    assert customer.tier == "gold"
+    page = agent_client.get(url("web:customer", customer.pk)).content.decode()
+    assert 'value="gold"' in page and '<span class="badge">gold</span>' in page
 
 
 def test_trainee_cannot_edit_customer(login, make_agent, team, ticket):

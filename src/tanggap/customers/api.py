@@ -30,6 +30,9 @@ class CustomerOut(Schema):
     name: str
     language: str
     notes: str
+    tier: str = Field(
+        description="The customer's service tier (e.g. `vip`); response-target policies can be chosen by it."
+    )
     organisation: Ref | None
     identities: list[IdentityOut]
     merged_into_id: int | None
@@ -60,6 +63,7 @@ class CustomerPatchIn(Schema):
     name: Annotated[str, Text(200)] | None = None
     language: Literal["", "id", "en"] | None = None
     notes: Annotated[str, Text(20_000)] | None = None
+    tier: Annotated[str, Text(32)] | None = Field(None, description="Empty to clear; stored in lower case.")
 
 
 class CustomerMergeIn(Schema):
@@ -81,6 +85,7 @@ def customer_out(customer: Customer) -> dict[str, Any]:
         "name": customer.name,
         "language": customer.language,
         "notes": customer.notes,
+        "tier": customer.tier,
         "organisation": {"id": org.pk, "name": org.name} if org else None,
         "identities": [
             {"id": i.pk, "kind": i.kind, "value": i.value, "is_primary": i.is_primary}
@@ -130,6 +135,7 @@ def update_customer(request: HttpRequest, customer_id: CustomerId, payload: Cust
         name=payload.name,
         language=payload.language,
         notes=payload.notes,
+        tier=payload.tier,
     )
     return customer_out(_get(request, customer.pk))
 

@@ -21,6 +21,12 @@ class Organisation(models.Model):
         return self.name
 
 
+def normalise_tier(value: str) -> str:
+    """A customer tier as stored and as policies name it: spaces collapsed, lower case, at most 32
+    characters ("VIP " and "vip" are one tier)."""
+    return " ".join(str(value).split()).lower()[:32]
+
+
 class Customer(models.Model):
     name = models.CharField(_("name"), max_length=200, blank=True, default="")
     organisation = models.ForeignKey(
@@ -28,6 +34,9 @@ class Customer(models.Model):
     )
     language = models.CharField(_("language"), max_length=8, blank=True, default="")
     notes = models.TextField(_("notes"), blank=True, default="")
+    # A service level the team gives this customer ("vip", "gold"…): response-target policies can be
+    # chosen by it (``sla.models.Policy.tiers``). Empty: none.
+    tier = models.CharField(_("tier"), max_length=32, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # A merged customer keeps its row (old links still resolve) and points at the survivor.

@@ -16,7 +16,14 @@ from tanggap.core.audit import audit_entry, audit_record, audit_record_many
 from tanggap.core.bulk import insert_many
 from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput, NotFound
 from tanggap.customers.identities import InvalidIdentity, normalise
-from tanggap.customers.models import BounceSeverity, Customer, Identity, IdentityKind, Organisation
+from tanggap.customers.models import (
+    BounceSeverity,
+    Customer,
+    Identity,
+    IdentityKind,
+    Organisation,
+    normalise_tier,
+)
 from tanggap.customers.selectors import customer_survivor
 
 
@@ -132,7 +139,11 @@ def customer_update(
     notes: str | None = None,
     language: str | None = None,
     organisation: Organisation | bool | None = False,
+    tier: str | None = None,
 ) -> Customer:
+    """Change what is given (None, or False for ``organisation``: unchanged). A new ``tier`` is
+    announced (``customer.tier_changed``) so the customer's open tickets get their response
+    targets chosen again."""
     require(actor, "customer.update")
     changed: dict[str, Any] = {}
     if name is not None and name != customer.name:
@@ -144,6 +155,9 @@ def customer_update(
     if organisation is not False and organisation != customer.organisation:
         customer.organisation = organisation if isinstance(organisation, Organisation) else None
         changed["organisation"] = customer.organisation_id
+    if tier is not None and normalise_tier(tier) != customer.tier:
+        customer.tier = changed["tier"] = normalise_tier(tier)
+        events.publish("customer.tier_changed", {"customer_id": customer.pk, "tier": customer.tier})
     if changed:
         customer.save()
         audit_record(actor=actor, action="customer.updated", target=customer, data=changed)

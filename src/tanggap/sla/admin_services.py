@@ -17,6 +17,7 @@ from tanggap.accounts.models import Team, User
 from tanggap.accounts.permissions import require
 from tanggap.core.audit import audit_record
 from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput, PermissionDenied
+from tanggap.customers.models import normalise_tier
 from tanggap.inboxes.models import Inbox
 from tanggap.sla import clock
 from tanggap.sla.models import BusinessCalendar, Policy, RosterShift, TeamCalendar
@@ -338,7 +339,7 @@ def _clean_policy(values: dict[str, Any]) -> dict[str, Any]:
         )
         out["inboxes"] = _clean_choices(ids, list(known), "inboxes", int)
     if "tiers" in out:
-        out["tiers"] = _clean_texts(out["tiers"], "tiers")
+        out["tiers"] = _clean_texts(out["tiers"], "tiers", normalise_tier)
     if "tags" in out:
         out["tags"] = _clean_texts(out["tags"], "tags", normalise_tag)
     for field in ("first_response_minutes", "next_response_minutes", "resolution_minutes"):

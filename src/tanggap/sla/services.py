@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tanggap.core.bulk import insert_rows, update_rows
+from tanggap.customers.models import normalise_tier
 from tanggap.inboxes.models import RawMail
 from tanggap.sla import clock, targets
 from tanggap.sla.alerting import alerts_send, highest_sent, pending_alerts
@@ -26,7 +27,7 @@ from tanggap.sla.models import (
     TeamCalendar,
     TicketClock,
 )
-from tanggap.tickets.models import Message, MessageKind, Ticket
+from tanggap.tickets.models import ACTIVE_CONDITION, Message, MessageKind, Ticket
 
 # No calendar configured anywhere: every hour counts. An honest default never hides a breach.
 ALWAYS_OPEN = clock.Calendar(zone="Asia/Jakarta", always_open=True)
@@ -65,7 +66,7 @@ def rule_of(policy: Policy) -> targets.Rule:
         channels=frozenset(policy.channels or ()),
         priorities=frozenset(int(p) for p in policy.priorities or ()),
         inboxes=frozenset(int(i) for i in policy.inboxes or ()),
-        tiers=frozenset(policy.tiers or ()),
+        tiers=frozenset(normalise_tier(tier) for tier in policy.tiers or ()),
         tags=frozenset(policy.tags or ()),
     )
 
@@ -76,6 +77,7 @@ class _TicketFacts(NamedTuple):
     team_id: int | None
     created_at: datetime
     due_at: datetime | None
+    tier: str  # the customer's
 
 
 def _event(
@@ -111,10 +113,10 @@ def clocks_refresh(
         return {}
     # Plain values throughout: a sweep works out thousands of tickets a minute.
     tickets: dict[int, _TicketFacts] = {
-        pk: _TicketFacts(channel, priority, team_id, created_at, due_at)
-        for pk, channel, priority, team_id, created_at, due_at in Ticket.objects.filter(
+        pk: _TicketFacts(channel, priority, team_id, created_at, due_at, tier or "")
+        for pk, channel, priority, team_id, created_at, due_at, tier in Ticket.objects.filter(
             pk__any_of=ids
-        ).values_list("pk", "channel", "priority", "team_id", "created_at", "due_at")
+        ).values_list("pk", "channel", "priority", "team_id", "created_at", "due_at", "customer__tier")
     }
     tags: dict[int, set[str]] = {}
     for ticket_id, name in Ticket.tags.through.objects.filter(ticket_id__any_of=ids).values_list(
@@ -149,6 +151,7 @@ def clocks_refresh(
             channel=ticket.channel,
             priority=ticket.priority,
             inbox=inbox_of.get(pk),
+            tier=ticket.tier,
             tags=frozenset(tags.get(pk, ())),
         )
         rule = targets.choose(rules, facts)
@@ -242,6 +245,12 @@ def _row(ticket_id: int, policy: Policy, clocks: list[targets.Clock], now: datet
         breached=[str(c.kind) for c in clocks if c.breached],
         computed_at=now,
     )
+
+
+def on_customer_tier_changed(name: str, payload: dict[str, Any]) -> None:
+    """``customer.tier_changed``: flag the customer's active tickets, so the next sweep chooses
+    their policy again with the new tier."""
+    Ticket.objects.filter(ACTIVE_CONDITION, customer_id=payload["customer_id"]).update(derived_stale=True)
 
 
 SWEEP_BATCH = 2000

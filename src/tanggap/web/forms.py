@@ -134,6 +134,12 @@ class CustomerForm(Form):
     language = forms.ChoiceField(
         label=_("Language"), choices=[("", "—"), *settings.LANGUAGES], required=False
     )
+    tier = forms.CharField(
+        label=_("Tier"),
+        max_length=32,
+        required=False,
+        help_text=_("A service level such as vip: response-target policies can be chosen by it."),
+    )
     notes = forms.CharField(
         label=_("Notes"), max_length=20_000, required=False, widget=forms.Textarea(attrs={"rows": 4})
     )

@@ -43,7 +43,12 @@ def customer_page(request: AuthedRequest, customer_id: int) -> HttpResponse:
         tickets_for_customer(user=request.user, customer_id=customer.pk)[: CUSTOMER_TICKETS_SHOWN + 1]
     )
     form = CustomerForm(
-        initial={"name": customer.name, "language": customer.language, "notes": customer.notes}
+        initial={
+            "name": customer.name,
+            "language": customer.language,
+            "tier": customer.tier,
+            "notes": customer.notes,
+        }
     )
     return render(
         request,
@@ -72,6 +77,7 @@ def _customer_update(request: AuthedRequest, customer: Customer) -> HttpResponse
                 name=form.cleaned_data["name"],
                 notes=form.cleaned_data["notes"],
                 language=form.cleaned_data["language"],
+                tier=form.cleaned_data["tier"],
             )
         except ApplicationError as exc:
             flash_error(request, exc)
