@@ -61,20 +61,24 @@ def test_list_filters(agent_api, agent, receive, team):
     assert ids(team=team.pk) == set()
 
 
-def test_list_pages_by_offset_and_cursor(agent_api, receive):
-    created = [receive(f"Pesan {i}", sender=f"c{i}@example.com").ticket.pk for i in range(7)]
+def _every_page(api, params: dict, *, pages: int) -> list[int]:
+    """The ids of the ticket list followed by ``next_cursor`` (at most ``pages`` pages); the last
+    page has no cursor."""
     seen: list[int] = []
     cursor = None
-    for _ in range(5):
-        params = {"limit": 3, "sort": "created_at"}
-        if cursor:
-            params["cursor"] = cursor
-        body = agent_api.get("/api/tickets", params).json()
+    for _ in range(pages):
+        body = api.get("/api/tickets", {**params, **({"cursor": cursor} if cursor else {})}).json()
         seen += [t["id"] for t in body["items"]]
         cursor = body["next_cursor"]
         if not body["has_more"]:
             assert cursor is None
             break
+    return seen
+
+
+def test_list_pages_by_offset_and_cursor(agent_api, receive):
+    created = [receive(f"Pesan {i}", sender=f"c{i}@example.com").ticket.pk for i in range(7)]
+    seen = _every_page(agent_api, {"limit": 3, "sort": "created_at"}, pages=5)
     assert seen == sorted(created)
     by_offset = agent_api.get("/api/tickets", {"limit": 3, "offset": 3, "sort": "created_at"}).json()
     assert [t["id"] for t in by_offset["items"]] == sorted(created)[3:6]
@@ -91,17 +95,7 @@ def test_list_pages_due_soonest_first_with_the_cursor(agent_api, receive):
         Ticket.objects.filter(pk=ticket.pk).update(due_at=due)
     due_of = {t.pk: due for t, due in zip(tickets, dues, strict=True)}
     expected = sorted(due_of, key=lambda pk: (due_of[pk] is None, due_of[pk] or soon, pk))
-    seen: list[int] = []
-    cursor = None
-    for _ in range(10):
-        params = {"limit": 2, "sort": "due_at"}
-        if cursor:
-            params["cursor"] = cursor
-        body = agent_api.get("/api/tickets", params).json()
-        seen += [t["id"] for t in body["items"]]
-        cursor = body["next_cursor"]
-        if not body["has_more"]:
-            break
+    seen = _every_page(agent_api, {"limit": 2, "sort": "due_at"}, pages=10)
     assert seen == expected
     assert seen[-3:] == sorted(pk for pk, due in due_of.items() if due is None)
 

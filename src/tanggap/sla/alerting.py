@@ -21,9 +21,8 @@ alert is never dropped.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -108,6 +107,18 @@ class _Due:
     alert_at: datetime | None
     breached: list[str]
     due: dict[str, datetime | None]  # each kind's due instant on the row
+
+
+@dataclass(slots=True)
+class _Alert:
+    """An alert to record and deliver: one level of one clock cycle of a due row."""
+
+    row: _Due
+    kind: str
+    level: str
+    cycle: datetime
+    due_at: datetime
+    actions: list[str] = field(default_factory=list)  # breach actions taken (codes)
 
 
 _DUE_FIELDS = ("first_response_due_at", "next_response_due_at", "resolution_due_at")
@@ -207,8 +218,7 @@ def _send(rows: Sequence[_Due], now: datetime) -> tuple[int, list[int]]:
     # One statement for what was sent before (a sweep that died after sending, run again), one for
     # the new records and one for the copies, whatever the batch holds.
     before = highest_sent([row.ticket_id for row, _ in due_of_row])
-    records: list[list[Any]] = []  # [ticket_id, kind, level, cycle, due_at, sent_at, actions]
-    delivered: list[_Due] = []
+    alerts: list[_Alert] = []
     for row, due in due_of_row:
         # Alerts of one clock that came due together (a sweep that did not run for a while, a target
         # shorter than a sweep's interval): only the highest is sent; the lower ones are past.
@@ -224,33 +234,30 @@ def _send(rows: Sequence[_Due], now: datetime) -> tuple[int, list[int]]:
                 continue
             before[key] = ALERT_RANK[level]
             due_at = row.due.get(kind) or datetime.fromisoformat(at)
-            records.append([row.ticket_id, kind, level, datetime.fromisoformat(cycle), due_at, now, []])
-            delivered.append(row)
+            alerts.append(_Alert(row, kind, level, datetime.fromisoformat(cycle), due_at))
+    breaches = [alert for alert in alerts if alert.level == AlertLevel.BREACH and alert.row.policy_id]
     policies = Policy.objects.select_related("breach_team", "breach_assignee").in_bulk(
-        {
-            row.policy_id
-            for record, row in zip(records, delivered, strict=True)
-            if row.policy_id and record[2] == AlertLevel.BREACH
-        }
+        {alert.row.policy_id for alert in breaches}
     )
-    for record, row in zip(
-        records, delivered, strict=True
-    ):  # the actions first: the record says what they did
-        policy = policies.get(row.policy_id) if row.policy_id else None
-        if record[2] == AlertLevel.BREACH and policy is not None and _has_actions(policy):
-            record[6] = _breach_actions(Ticket.objects.get(pk=row.ticket_id), policy)
+    # The actions first: the record says what they did.
+    for alert in breaches:
+        policy = policies.get(alert.row.policy_id or 0)
+        if policy is not None and _has_actions(policy):
+            alert.actions = _breach_actions(Ticket.objects.get(pk=alert.row.ticket_id), policy)
     keys = insert_rows_returning_keys(
-        ClockAlert, ["ticket_id", "kind", "level", "cycle", "due_at", "sent_at", "actions"], records
+        ClockAlert,
+        ["ticket_id", "kind", "level", "cycle", "due_at", "sent_at", "actions"],
+        [[a.row.ticket_id, a.kind, a.level, a.cycle, a.due_at, now, a.actions] for a in alerts],
     )
     copies = []
-    for alert_id, record, row in zip(keys, records, delivered, strict=True):
+    for alert_id, alert in zip(keys, alerts, strict=True):
+        row = alert.row
         assignee = row.assignee_id if row.assignee_id in active else None
         team = row.team_id or 0
         team_supervisors = supervisors.get(team, [])
-        level = record[2]
-        if level == AlertLevel.WARNING:
+        if alert.level == AlertLevel.WARNING:
             told = [assignee] if assignee else on_shift.get(team, []) or team_supervisors
-        elif level == AlertLevel.ESCALATION:
+        elif alert.level == AlertLevel.ESCALATION:
             told = team_supervisors
         else:
             told = [assignee, *team_supervisors] if assignee else team_supervisors
@@ -260,7 +267,7 @@ def _send(rows: Sequence[_Due], now: datetime) -> tuple[int, list[int]]:
         else:  # nobody to tell: every admin, marked so
             copies += [(alert_id, admin, True) for admin in admins]
     insert_rows(AlertDelivery, ["alert_id", "user_id", "unrouted"], copies)
-    return len(records), newly
+    return len(alerts), newly
 
 
 def _supervisors(teams: set[int]) -> dict[int, list[int]]:

@@ -164,39 +164,32 @@ def clocks_refresh(
         row.alert_at = datetime.fromisoformat(row.alerts[0][2]) if row.alerts else None
         rows.append(row)
         result[pk] = row
-    due_changed = []
+    # The queue's copy of each ticket's due instant (and, for the sweep, the flag cleared with it).
+    ticket_fields = ["due_at", "derived_stale"] if clear_flag else ["due_at"]
+    ticket_rows = []
     for pk, ticket in tickets.items():
         due = result[pk].due_at if result[pk] is not None else None  # type: ignore[union-attr]
         if clear_flag or ticket.due_at != due:
-            due_changed.append([due, False, pk] if clear_flag else [due, pk])
+            ticket_rows.append([due, False, pk] if clear_flag else [due, pk])
+    clock_rows = {row.ticket_id: [getattr(row, name) for name in _CLOCK_FIELDS] for row in rows}
     with transaction.atomic():
         # Written without ``save()``: the queue's copy of the due instant is not a change of the ticket.
-        update_rows(Ticket, ["due_at", "derived_stale"] if clear_flag else ["due_at"], due_changed)
+        update_rows(Ticket, ticket_fields, ticket_rows)
         TicketClock.objects.filter(ticket_id__any_of=[pk for pk in ids if result[pk] is None]).delete()
         # Most tickets have their row already: one UPDATE statement (an executemany on SQLite), the
         # new ones one INSERT; no per-row conflict handling (the batch's tickets are locked).
         existing = set(
-            TicketClock.objects.filter(ticket_id__any_of=[row.ticket_id for row in rows]).values_list(
-                "ticket_id", flat=True
-            )
+            TicketClock.objects.filter(ticket_id__any_of=list(clock_rows)).values_list("ticket_id", flat=True)
         )
         update_rows(
             TicketClock,
             _CLOCK_FIELDS,
-            [
-                [getattr(row, name) for name in _CLOCK_FIELDS] + [row.ticket_id]
-                for row in rows
-                if row.ticket_id in existing
-            ],
+            [[*values, pk] for pk, values in clock_rows.items() if pk in existing],
         )
         insert_rows(
             TicketClock,
             ["ticket_id", *_CLOCK_FIELDS],
-            [
-                [getattr(row, name) for name in ("ticket_id", *_CLOCK_FIELDS)]
-                for row in rows
-                if row.ticket_id not in existing
-            ],
+            [[pk, *values] for pk, values in clock_rows.items() if pk not in existing],
         )
     return result
 
