@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "tanggap.webhooks",
     "tanggap.sla",
     "tanggap.analytics",
+    "tanggap.routing",
+    "tanggap.macros",
+    "tanggap.automations",
     "tanggap.web",
     "tanggap.api",
 ]

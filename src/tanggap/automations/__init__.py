@@ -1,0 +1,1 @@
+"""Automations: triggers run on ticket events, and the honest acknowledgement of a new ticket (issue 5)."""
