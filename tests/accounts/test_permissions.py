@@ -18,7 +18,7 @@ EXPECTED = {
     Role.SUPERVISOR: set(ACTIONS) - ADMIN_ONLY,
     Role.AGENT: set(ACTIONS)
     - ADMIN_ONLY
-    - {"customer.merge", "report.view_all", "sla.view", "roster.manage"},
+    - {"customer.merge", "report.view_all", "sla.view", "roster.manage", "macro.manage", "trigger.manage"},
     Role.TRAINEE: {
         "ticket.view",
         "ticket.create",
@@ -28,6 +28,7 @@ EXPECTED = {
         "ticket.transition",
         "customer.view",
         "report.view",
+        "macro.use",
     },
 }
 

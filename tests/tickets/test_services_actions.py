@@ -326,6 +326,8 @@ def test_assign_to_a_team_member(ticket, agent, colleague, django_capture_on_com
                 "assignee_id": colleague.pk,
                 "team_id": ticket.team_id,
                 "actor_id": agent.pk,
+                "previous_assignee_id": None,
+                "reason": "",
             },
         )
     ]

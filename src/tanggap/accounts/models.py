@@ -77,3 +77,46 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class Presence(models.TextChoices):
+    ONLINE = "online", _("Online")
+    AWAY = "away", _("Away")
+    OFFLINE = "offline", _("Offline")
+
+
+# Channels an agent's capacity is set for; a channel missing from ``capacity`` is one they do not work.
+CAPACITY_CHANNELS = ("email", "web", "chat", "phone", "sms", "whatsapp", "social", "api")
+MAX_CAPACITY = 200
+MAX_SKILLS = 30
+
+
+def default_capacity() -> dict[str, int]:
+    """A new agent's capacity: a working e-mail and web-form load, no live channels until a lead sets them."""
+    return {"email": 10, "web": 10, "api": 10}
+
+
+class Availability(models.Model):
+    """An agent's presence and what they can take: the routing's view of a person.
+
+    ``status`` is set by hand (the toggle) or by activity: an online agent idle longer than the timeout
+    turns *away* with ``idle`` set, and comes back online at their next request; away set by hand stays
+    until they change it. ``capacity`` is the most open tickets per channel (``{"email": 10, "chat": 3}``).
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="availability")
+    status = models.CharField(_("presence"), max_length=8, choices=Presence.choices, default=Presence.OFFLINE)
+    idle = models.BooleanField(default=False)  # away because idle, not by hand
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    capacity = models.JSONField(_("capacity per channel"), default=default_capacity)
+    languages = models.JSONField(_("languages written"), default=list, blank=True)
+    skills = models.JSONField(_("skills"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("availability")
+        verbose_name_plural = _("availabilities")
+        indexes = [models.Index(fields=["status", "last_activity_at"], name="availability_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.status}"

@@ -37,6 +37,16 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "sla.view": LEADS,
     "sla.manage": frozenset({Role.ADMIN}),
     "roster.manage": LEADS,
+    # Triggers (an event, conditions, actions): leads build, order, test and switch them off.
+    "trigger.manage": LEADS,
+    # Macros (canned replies with actions): everyone applies the ones they may see; leads write them.
+    "macro.use": ALL_ROLES,
+    "macro.manage": LEADS,
+    # Presence and routing: everyone sets their own presence; leads set another agent's (one who left
+    # without signing out), what agents can take (capacity, languages, skills) and how teams route.
+    "presence.manage": LEADS,
+    "availability.manage": LEADS,
+    "routing.manage": LEADS,
 }
 
 
@@ -51,3 +61,13 @@ def can(user: Any, action: str) -> bool:
 def require(user: Any, action: str) -> None:
     if not can(user, action):
         raise PermissionDenied(action=action)
+
+
+def can_for_team(user: Any, action: str, team_id: int) -> bool:
+    """Whether ``user`` may do a team-scoped ``action`` for ``team_id``: an admin, for any team; a
+    supervisor, for the teams they belong to."""
+    if not can(user, action):
+        return False
+    if user.is_superuser or user.role == Role.ADMIN:
+        return True
+    return bool(user.teams.filter(pk=team_id).exists())

@@ -23,7 +23,10 @@ from tanggap.api.errors import (
     method_not_allowed_response,
     not_found_response,
 )
+from tanggap.automations.api import router as triggers_router
 from tanggap.customers.api import router as customers_router
+from tanggap.macros.api import router as macros_router
+from tanggap.routing.api import router as routing_router
 from tanggap.tickets.api import inbound_router
 from tanggap.tickets.api import router as tickets_router
 from tanggap.webhooks.api import router as webhooks_router
@@ -87,3 +90,6 @@ api.add_router("", customers_router)
 api.add_router("", accounts_router)
 api.add_router("", webhooks_router)
 api.add_router("", reports_router)
+api.add_router("", macros_router)
+api.add_router("", routing_router)
+api.add_router("", triggers_router)

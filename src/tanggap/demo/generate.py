@@ -25,6 +25,7 @@ from tanggap.customers.models import Customer, Organisation
 from tanggap.customers.services import customer_create, customer_update, identity_add, organisation_create
 from tanggap.demo import content as c
 from tanggap.demo.clock import DemoClock, backdated_now
+from tanggap.demo.macros import create_demo_macros
 from tanggap.demo.plan import HISTORY_DAYS, CustomerPlan, TicketPlan, plan_demo
 from tanggap.inboxes.models import Inbox
 from tanggap.inboxes.services import inbox_create, inbox_form_enable
@@ -308,6 +309,8 @@ def generate(
             if progress is not None:
                 progress(1)
     _setup_clocks(cast, now)
+    if cast.actor is not None:
+        create_demo_macros(actor=cast.actor, teams=cast.teams)
     return DemoResult(
         teams=len(cast.teams),
         agents=len(cast.users),

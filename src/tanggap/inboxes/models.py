@@ -70,6 +70,13 @@ class Inbox(models.Model):
     canary_enabled = models.BooleanField(_("canary probes"), default=True)
     canary_minutes = models.PositiveSmallIntegerField(_("canary deadline (minutes)"), null=True, blank=True)
     dead_since = models.DateTimeField(null=True, blank=True)
+    # The acknowledgement (``automations.acknowledge``, docs/acknowledgement.md): when a customer opens
+    # a ticket, a receipt with its number, how the team works and an honest estimate of the first
+    # answer. On for new inboxes; inboxes that existed before the feature keep quiet until switched on.
+    ack_enabled = models.BooleanField(_("send an acknowledgement"), default=True)
+    # Two sentences on how the team works, per language; blank: the built-in text.
+    ack_how_id = models.TextField(_("how we work (Indonesian)"), blank=True, default="")
+    ack_how_en = models.TextField(_("how we work (English)"), blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -12,8 +12,8 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone, translation
 from holidays import country_holidays
 
-from tanggap.accounts.models import Role, Team, User
-from tanggap.accounts.permissions import can
+from tanggap.accounts.models import Team, User
+from tanggap.accounts.permissions import can, can_for_team
 from tanggap.core.errors import NotFound, PermissionDenied
 from tanggap.inboxes.models import Inbox
 from tanggap.sla import clock, roster
@@ -275,11 +275,7 @@ def roster_get(
 def roster_can_manage(user: Any, team_id: int) -> bool:
     """Whether ``user`` may plan ``team_id``'s roster: an admin, any team's; a supervisor, the
     rosters of the teams they belong to (``roster.manage``)."""
-    if not can(user, ROSTER_ACTION):
-        return False
-    if user.is_superuser or user.role == Role.ADMIN:
-        return True
-    return bool(user.teams.filter(pk=team_id).exists())
+    return can_for_team(user, ROSTER_ACTION, team_id)
 
 
 def shift_get(*, user: Any, shift_id: int) -> RosterShift:

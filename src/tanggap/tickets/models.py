@@ -59,6 +59,9 @@ _CUSTOMER_WROTE_LAST = Q(last_customer_message_at__isnull=False) & (
     Q(last_agent_reply_at__isnull=True) | Q(last_agent_reply_at__lt=F("last_customer_message_at"))
 )
 WAITING_CONDITION = ACTIVE_CONDITION & _CUSTOMER_WROTE_LAST
+# Active and nobody has it: the routing queue.
+UNASSIGNED_CONDITION = ACTIVE_CONDITION & Q(assignee__isnull=True)
+UNASSIGNED = Q(merged_into__isnull=True, status__literal_in=ACTIVE_VALUES, assignee__isnull=True)
 # The same as a query writes it, with the statuses in the SQL text (``literal_in``): SQLite uses a
 # partial index only for a condition it can match term by term, and a bound parameter matches none.
 WAITING = Q(merged_into__isnull=True, status__literal_in=ACTIVE_VALUES) & _CUSTOMER_WROTE_LAST
@@ -107,6 +110,9 @@ class Ticket(models.Model):
     # The earliest instant a running response clock runs out (``sla`` writes it with the clocks, without
     # flagging the ticket); what the queue's "due soonest" order reads. Null: no clock running.
     due_at = models.DateTimeField(null=True, blank=True)
+    # When the current assignee was given the ticket (routing does not take a ticket away from an
+    # agent sooner than its team's reassignment time after this).
+    assigned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("ticket")
@@ -147,6 +153,12 @@ class Ticket(models.Model):
                 fields=["last_customer_message_at", "team", "assignee", "channel"],
                 condition=WAITING_CONDITION,
                 name="ticket_waiting_idx",
+            ),
+            # The routing queue: each team's active tickets that nobody has, in the order they are given out.
+            models.Index(
+                fields=["team", "-priority", "created_at", "id"],
+                condition=UNASSIGNED_CONDITION,
+                name="ticket_unassigned_idx",
             ),
             models.Index(fields=["-priority", "-updated_at", "-id"], name="ticket_priority_recent_idx"),
             models.Index(fields=["id"], condition=Q(derived_stale=True), name="ticket_derived_stale_idx"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -478,7 +479,7 @@ def ticket_create(
     if as_reply:
         _queue_delivery(message)
     if assignee is not None:
-        ticket.assignee = assignee
+        ticket.assignee, ticket.assigned_at = assignee, at
         _event(ticket, "assigned", actor, at, assignee_id=assignee.pk, assignee=assignee.label)
     if tags:
         _set_tags(ticket, tags)
@@ -535,7 +536,7 @@ def reply_send(
     ticket.updated_at = at
     auto_assigned = False
     if ticket.assignee_id is None and actor.is_active:
-        ticket.assignee = actor
+        ticket.assignee, ticket.assigned_at = actor, at
         auto_assigned = True
         _event(ticket, "assigned", actor, at, assignee_id=actor.pk, assignee=actor.label, reason="replied")
     target = status_after or (Status.PENDING if ticket.status in (Status.NEW, Status.OPEN) else ticket.status)
@@ -584,13 +585,20 @@ def note_add(*, actor: User, ticket: Ticket, text: str) -> Message:
 
 @transaction.atomic
 def ticket_assign(
-    *, actor: User | None, ticket: Ticket, assignee: User | None, team: Team | None = UNSET
+    *,
+    actor: User | None,
+    ticket: Ticket,
+    assignee: User | None,
+    team: Team | None = UNSET,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
 ) -> Ticket:
     """Give the ticket to an agent (or nobody), and optionally move it to another team.
 
     Anyone who may work a ticket may take an unassigned one for themselves; giving it to someone
     else, taking it from someone, unassigning or moving team needs ``ticket.assign``. ``actor`` None
-    is Tanggap itself (a breach action of the response clocks); entry points always pass the user.
+    is Tanggap itself (routing, a breach action of the response clocks); entry points always pass the
+    user. ``reason`` (a stable code) and ``details`` go on the timeline event: why it went to them.
     """
     taking = actor is not None and assignee is not None and assignee.pk == actor.pk and team is UNSET
     if actor is not None and not taking:
@@ -606,6 +614,7 @@ def ticket_assign(
         assignee = None
     _check_assignee(assignee, new_team)
     changed = False
+    previous_assignee: int | None = None
     if team is not UNSET and ticket.team_id != (team.pk if team else None):
         previous = ticket.team.name if ticket.team else ""
         ticket.team = team
@@ -620,16 +629,21 @@ def ticket_assign(
         )
         changed = True
     if ticket.assignee_id != (assignee.pk if assignee else None):
+        extra: dict[str, Any] = {**(details or {}), **({"reason": reason} if reason else {})}
+        previous_id = previous_assignee = ticket.assignee_id
         ticket.assignee = assignee
+        ticket.assigned_at = at if assignee is not None else None
         if assignee is None:
-            _event(ticket, "unassigned", actor, at)
+            _event(ticket, "unassigned", actor, at, **extra)
         else:
-            _event(ticket, "assigned", actor, at, assignee_id=assignee.pk, assignee=assignee.label)
+            if previous_id is not None:
+                extra["previous_id"] = previous_id
+            _event(ticket, "assigned", actor, at, assignee_id=assignee.pk, assignee=assignee.label, **extra)
         changed = True
     if changed:
         ticket.updated_at = at
         ticket.save()
-        _announce_assignment(ticket, actor)
+        _announce_assignment(ticket, actor, reason, previous_assignee)
     return ticket
 
 
@@ -688,9 +702,11 @@ def ticket_update(
 
 
 @transaction.atomic
-def ticket_transition(*, actor: User, ticket: Ticket, status: str) -> Ticket:
-    """Move the ticket through the workflow (the table in ``tickets.workflow``)."""
-    require(actor, "ticket.transition")
+def ticket_transition(*, actor: User | None, ticket: Ticket, status: str) -> Ticket:
+    """Move the ticket through the workflow (the table in ``tickets.workflow``). ``actor`` None is
+    Tanggap itself (a trigger's action); entry points always pass the user."""
+    if actor is not None:
+        require(actor, "ticket.transition")
     if status not in Status.values:
         raise InvalidInput(field="status")
     ticket = _locked(ticket)
@@ -699,6 +715,18 @@ def ticket_transition(*, actor: User, ticket: Ticket, status: str) -> Ticket:
         ticket.updated_at = at
         ticket.save()
     return ticket
+
+
+@transaction.atomic
+def ticket_event_add(
+    *, ticket: Ticket, code: str, data: dict[str, Any], actor: User | None = None, at: datetime | None = None
+) -> Message:
+    """A system entry on the timeline written for another context (a trigger's firing, a macro
+    applied, an acknowledgement): a stable ``code`` and plain ``data``; the ticket page translates
+    it. ``actor`` None is Tanggap itself. The caller runs in its own transaction."""
+    if not code or len(code) > 64:
+        raise InvalidInput(field="code")
+    return _event(ticket, code, actor, at or timezone.now(), **data)
 
 
 @transaction.atomic

@@ -11,8 +11,6 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.utils.text import slugify
-
 from tanggap.accounts.models import Team, User
 from tanggap.core import events
 from tanggap.core.audit import audit_record
@@ -20,6 +18,7 @@ from tanggap.core.blobs import BlobStore, default_store
 from tanggap.core.bulk import insert_many
 from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput, NotFound
 from tanggap.core.html import sanitise, text_from_html
+from tanggap.core.slugs import normalise_tag
 from tanggap.core.text import search_text
 from tanggap.customers.models import Customer
 from tanggap.tickets import workflow
@@ -190,11 +189,6 @@ def _store_attachments_many(
     )
 
 
-def normalise_tag(name: str) -> str:
-    """A tag as stored: a lower-case unicode slug ("VIP Customer" -> "vip-customer")."""
-    return slugify(name or "", allow_unicode=True)[:64].strip("-_")
-
-
 def _set_tags(ticket: Ticket, names: Iterable[str]) -> list[str]:
     if isinstance(names, str):
         names = [names]
@@ -222,7 +216,9 @@ def _check_assignee(assignee: User | None, team: Team | None) -> None:
         raise InvalidInput("the agent is not a member of the ticket's team", field="assignee")
 
 
-def _announce_assignment(ticket: Ticket, actor: Any, reason: str = "") -> None:
+def _announce_assignment(
+    ticket: Ticket, actor: Any, reason: str = "", previous_assignee_id: int | None = None
+) -> None:
     data: dict[str, Any] = {"assignee_id": ticket.assignee_id, "team_id": ticket.team_id}
     if reason:
         data["reason"] = reason
@@ -234,6 +230,8 @@ def _announce_assignment(ticket: Ticket, actor: Any, reason: str = "") -> None:
             "assignee_id": ticket.assignee_id,
             "team_id": ticket.team_id,
             "actor_id": getattr(actor, "pk", None),
+            "previous_assignee_id": previous_assignee_id,
+            "reason": reason,
         },
     )
 
@@ -257,6 +255,7 @@ def _new_ticket(
         language=language[:8],
         team=team,
         assignee=assignee,
+        assigned_at=at if assignee is not None else None,
         priority=priority,
         follow_up_of=follow_up_of,
         created_at=at,

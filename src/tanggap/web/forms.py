@@ -223,3 +223,22 @@ class InboxForm(Form):
     signature = forms.CharField(
         label=_("Signature"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
     )
+    # The acknowledgement (docs/acknowledgement.md): on for a new inbox.
+    ack_enabled = forms.BooleanField(
+        label=_("Send an acknowledgement when a customer opens a ticket"), required=False, initial=True
+    )
+    ack_how_id = forms.CharField(
+        label=_("How we work (Indonesian)"),
+        required=False,
+        max_length=600,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Two sentences on how the team works and what happens next. Empty: the built-in text."),
+    )
+    ack_how_en = forms.CharField(
+        label=_("How we work (English)"),
+        required=False,
+        max_length=600,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Two sentences on how the team works and what happens next. Empty: the built-in text."),
+    )
+    ACK_FIELDS = ("ack_enabled", "ack_how_id", "ack_how_en")

@@ -196,6 +196,18 @@ def deliveries_create_for_event(name: str, payload: dict[str, Any]) -> list[Webh
     return created
 
 
+def webhook_deliver(
+    *, subscription: WebhookSubscription, event: str, data: dict[str, Any]
+) -> WebhookDelivery:
+    """Queue one delivery of ``event`` to one subscription chosen by another context (a trigger's
+    "call a webhook" action), whatever events it subscribed to. Refused when it is switched off."""
+    if not subscription.active:
+        raise InvalidInput("the webhook is switched off", field="endpoint")
+    delivery = _delivery(subscription, event, data)
+    outbox.kick(_outbox_label())
+    return delivery
+
+
 def on_ticket_event(name: str, payload: dict[str, Any]) -> None:
     """The ``core.events`` subscriber (registered in ``apps.py``)."""
     deliveries_create_for_event(name, payload)

@@ -147,6 +147,37 @@ def _ticket_link(number: Any) -> SafeString:
     return format_html('<a href="{}">#{}</a>', url, number)
 
 
+_ROUTING_REASONS = {
+    "sticky_owner": gettext_lazy("the customer's previous agent, online with room"),
+    "least_loaded": gettext_lazy("the available agent with the least open work"),
+    "round_robin": gettext_lazy("next in turn among the available agents"),
+}
+_ROUTING_CAUSES = {
+    "arrival": gettext_lazy("on arrival"),
+    "available": gettext_lazy("when an agent had room"),
+    "queue": gettext_lazy("from the waiting queue"),
+    "rebalanced": gettext_lazy("after the customer waited too long without an answer"),
+}
+
+
+def routing_sentence(assignee: str, data: dict[str, Any]) -> SafeString:
+    """Why routing gave the ticket to this agent, in words."""
+    reason = _ROUTING_REASONS.get(str(data.get("reason", "")), str(data.get("reason", "")))
+    cause = _ROUTING_CAUSES.get(str(data.get("routing", "")), "")
+    extra = []
+    if data.get("language"):
+        extra.append(_("writes %(language)s") % {"language": str(data["language"]).upper()})
+    if data.get("skills"):
+        extra.append(_("skills: %(skills)s") % {"skills": ", ".join(str(s) for s in data["skills"])})
+    return format_html(
+        _("Routing assigned the ticket to {assignee} {cause}: {reason}{extra}"),
+        assignee=assignee,
+        cause=cause,
+        reason=reason,
+        extra=f" ({'; '.join(str(e) for e in extra)})" if extra else "",
+    )
+
+
 @register.filter
 def event_sentence(message: Message) -> SafeString:
     """A short translated sentence for a system event, built from its stable code and data."""
@@ -167,6 +198,8 @@ def event_sentence(message: Message) -> SafeString:
         assignee = data.get("assignee", "")
         if message.author_id and message.author_id == data.get("assignee_id"):
             return format_html(_("{actor} took the ticket"), actor=actor)
+        if data.get("routing"):
+            return routing_sentence(assignee, data)
         return format_html(_("{actor} assigned the ticket to {assignee}"), actor=actor, assignee=assignee)
     if code == "unassigned":
         return format_html(_("{actor} unassigned the ticket"), actor=actor)
@@ -211,12 +244,40 @@ def event_sentence(message: Message) -> SafeString:
             actor=actor,
             target=_ticket_link(data.get("target_id")),
         )
+    if code == "macro_applied":
+        from tanggap.web.views.macros import change_phrases  # the flash shows the same phrases
+
+        phrases = change_phrases(data.get("changes") or {})
+        if phrases:
+            return format_html(
+                _("{actor} applied the macro {macro}: {changes}"),
+                actor=actor,
+                macro=data.get("macro", ""),
+                changes="; ".join(phrases),
+            )
+        return format_html(_("{actor} applied the macro {macro}"), actor=actor, macro=data.get("macro", ""))
+    if code in ("acknowledged", "acknowledgement_withheld"):
+        from tanggap.automations.acknowledge import event_promise, withheld_reason
+
+        if code == "acknowledged":
+            return format_html(
+                _("Acknowledgement sent to {address}, promising the first answer {promise}"),
+                address=data.get("to", ""),
+                promise=event_promise(data),
+            )
+        return format_html(
+            _("No acknowledgement sent: {reason}"), reason=withheld_reason(data.get("reason", ""))
+        )
     if code == "created_by_agent":
         return format_html(_("{actor} created this ticket"), actor=actor)
     if code == "follow_up_created":
         return format_html(
             _("Follow-up of closed ticket {ticket}"), ticket=_ticket_link(data.get("follow_up_of"))
         )
+    if code in ("trigger_fired", "triggers_stopped"):
+        from tanggap.web.views.automations import trigger_event_sentence
+
+        return trigger_event_sentence(code, data)
     return format_html("{} ({})", actor, code)
 
 

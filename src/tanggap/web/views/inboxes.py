@@ -4,6 +4,7 @@ could not be processed waits, with its reason, for an admin to look at it and re
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -17,10 +18,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from tanggap.automations.acknowledge import (
+    Acknowledgement,
+    acknowledgement_previews,
+    acknowledgement_settings_update,
+)
 from tanggap.core.blobs import default_store
 from tanggap.core.errors import ApplicationError, ErrorCode
 from tanggap.inboxes.imap import error_code, imap_connection_check, imap_states
-from tanggap.inboxes.models import Inbox, MailStatus, RawMail, Security
+from tanggap.inboxes.models import Inbox, InboxLanguage, MailStatus, RawMail, Security
 from tanggap.inboxes.selectors import (
     MANAGE_ACTION,
     inbox_list,
@@ -172,6 +178,7 @@ def inbox_new(request: AuthedRequest) -> HttpResponse:
                 language=data["language"],
                 signature=data["signature"],
             )
+            inbox = _save_acknowledgement(request, inbox, data)
         except ApplicationError as exc:
             field = str(exc.details.get("field", ""))
             message = _INBOX_ERRORS.get((exc.code, field))
@@ -260,7 +267,15 @@ class InboxSettingsForm(InboxForm):
 
     @classmethod
     def initial_for(cls, inbox: Inbox) -> dict[str, Any]:
-        fields = ("name", "address", "language", "signature", "is_active", *cls.CONNECTION_FIELDS)
+        fields = (
+            "name",
+            "address",
+            "language",
+            "signature",
+            "is_active",
+            *cls.ACK_FIELDS,
+            *cls.CONNECTION_FIELDS,
+        )
         return {name: getattr(inbox, name) for name in fields} | {"team": inbox.team_id}
 
     def password(self, kind: str) -> Any:
@@ -268,6 +283,23 @@ class InboxSettingsForm(InboxForm):
         if self.cleaned_data.get(f"clear_{kind}_password"):
             return ""
         return self.cleaned_data.get(f"{kind}_password") or KEEP
+
+
+def _save_acknowledgement(request: AuthedRequest, inbox: Inbox, data: dict[str, Any]) -> Inbox:
+    return acknowledgement_settings_update(
+        actor=request.user,
+        inbox=inbox,
+        enabled=data["ack_enabled"],
+        how_id=data["ack_how_id"],
+        how_en=data["ack_how_en"],
+    )
+
+
+def _ack_previews(request: AuthedRequest, inbox: Inbox) -> list[tuple[str, Acknowledgement]]:
+    """The acknowledgement a new e-mail ticket of ``inbox`` would get now, in each language."""
+    labels = dict(InboxLanguage.choices)
+    previews = acknowledgement_previews(user=request.user, inbox=inbox, languages=list(labels))
+    return [(str(labels[ack.language]), ack) for ack in previews]
 
 
 def inbox_or_404(request: AuthedRequest, inbox_id: int) -> Inbox:
@@ -299,6 +331,7 @@ def inbox_edit(request: AuthedRequest, inbox_id: int) -> HttpResponse:
                 imap_password=form.password("imap"),
                 smtp_password=form.password("smtp"),
             )
+            inbox = _save_acknowledgement(request, inbox, data)
         except ApplicationError as exc:
             field = str(exc.details.get("field", ""))
             message = _SETTINGS_ERRORS.get((exc.code, field)) or _INBOX_ERRORS.get((exc.code, field))
@@ -320,8 +353,23 @@ def inbox_edit(request: AuthedRequest, inbox_id: int) -> HttpResponse:
             "inbox": inbox,
             "has_imap_password": bool(inbox.imap_password),
             "has_smtp_password": bool(inbox.smtp_password),
+            "ack_previews": _ack_previews(request, inbox),
             **adverts_context(inbox),
         },
+    )
+
+
+@login_required
+@require_action(MANAGE_ACTION)
+@require_POST
+def inbox_ack_preview(request: AuthedRequest, inbox_id: int) -> HttpResponse:
+    """The acknowledgement preview with the "how we work" sentences as typed, not saved yet (htmx)."""
+    inbox = copy.copy(inbox_or_404(request, inbox_id))
+    inbox.ack_how_id = " ".join(request.POST.get("ack_how_id", "")[:600].split())
+    inbox.ack_how_en = " ".join(request.POST.get("ack_how_en", "")[:600].split())
+    inbox.signature = request.POST.get("signature", inbox.signature)[:5000]
+    return render(
+        request, "web/admin/partials/ack_preview.html", {"ack_previews": _ack_previews(request, inbox)}
     )
 
 
