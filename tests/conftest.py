@@ -33,6 +33,20 @@ def _fresh_webhook_subscriptions():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    # Short per-process caches (which teams route, whether any inbox acknowledges) start anew with
+    # each test's database, as a restarted process would.
+    from tanggap.automations.acknowledge import forget_acknowledging_inboxes
+    from tanggap.routing.services import forget_routed_teams
+
+    forget_routed_teams()
+    forget_acknowledging_inboxes()
+    yield
+    forget_routed_teams()
+    forget_acknowledging_inboxes()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Argon2 is deliberately slow; tests that check the production hasher set it back themselves.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

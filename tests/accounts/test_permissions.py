@@ -18,7 +18,17 @@ EXPECTED = {
     Role.SUPERVISOR: set(ACTIONS) - ADMIN_ONLY,
     Role.AGENT: set(ACTIONS)
     - ADMIN_ONLY
-    - {"customer.merge", "report.view_all", "sla.view", "roster.manage", "macro.manage", "trigger.manage"},
+    - {
+        "customer.merge",
+        "report.view_all",
+        "sla.view",
+        "roster.manage",
+        "macro.manage",
+        "trigger.manage",
+        "presence.manage",
+        "availability.manage",
+        "routing.manage",
+    },
     Role.TRAINEE: {
         "ticket.view",
         "ticket.create",

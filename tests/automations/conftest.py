@@ -73,3 +73,9 @@ def history(db) -> Callable[..., list[int]]:
         return ids
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default(settings):
+    """Assertions read the English source strings; the Indonesian wording is checked on its own."""
+    settings.LANGUAGE_CODE = "en"

@@ -37,3 +37,9 @@ def make_macro(supervisor):
         return macro_create(actor=kwargs.pop("actor", supervisor), **kwargs)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default(settings):
+    """Assertions read the English source strings; the Indonesian wording is checked on its own."""
+    settings.LANGUAGE_CODE = "en"

@@ -10,6 +10,7 @@ threading) and writes what it promised, or why it kept quiet, on the ticket's ti
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -378,10 +379,31 @@ def acknowledgement_send(*, ticket_id: int, now: datetime | None = None) -> Outc
     return Outcome(True)
 
 
+_ACK_TTL = 5.0
+_ack_cache: tuple[float, bool] = (0.0, False)
+
+
+def _some_inbox_acknowledges() -> bool:
+    """Whether any active inbox acknowledges (cached a few seconds: asked for every new ticket, and a
+    bulk intake with the acknowledgement off everywhere should not queue a task per ticket)."""
+    global _ack_cache
+    stamp, value = _ack_cache
+    if time.monotonic() - stamp < _ACK_TTL:
+        return value
+    value = Inbox.objects.filter(ack_enabled=True, is_active=True).exists()
+    _ack_cache = (time.monotonic(), value)
+    return value
+
+
+def forget_acknowledging_inboxes(**_: Any) -> None:
+    global _ack_cache
+    _ack_cache = (0.0, False)
+
+
 def on_ticket_created(name: str, payload: dict[str, Any]) -> None:
     """``ticket.created``: acknowledge tickets customers opened (``actor_id`` None); an agent who
     opens a ticket talks to the customer themselves."""
-    if payload.get("actor_id") is not None:
+    if payload.get("actor_id") is not None or not _some_inbox_acknowledges():
         return
     from tanggap.automations.tasks import acknowledge_task
 
