@@ -17,6 +17,8 @@
    - ``assign_ms``: the whole ``ticket_route`` transaction: ticket lock, decision, the agent's lock
      and re-count, the assignment with its timeline entry and audit row, the counts stored.
    ``fairness``: the most tickets given to one agent during the arrivals over the fewest.
+   ``sweep_seconds``: the minute's routing sweep afterwards (every online agent counted again,
+   the queue drained).
 3. With ``--workers W`` the arrivals are split over W processes working at once instead (no
    timing): afterwards no ticket may have been given twice and no agent may be over capacity.
 
@@ -288,6 +290,11 @@ def main() -> int:
                 "max": round(max(values), 3),
             }
         given = Counter(figures["given"])
+        from tanggap.routing.services import routing_sweep
+
+        started = time.perf_counter()
+        routing_sweep()
+        result["sweep_seconds"] = round(time.perf_counter() - started, 3)
     else:
         connection.close()
         chunk = -(-args.arrivals // args.workers)

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tanggap.automations.acknowledge import SENT, WITHHELD, acknowledgement_send
+from tanggap.automations.acknowledge import SENT, WITHHELD, Outcome, acknowledgement_send
 from tanggap.inboxes.email.compose import AUTO_REPLIED
-from tanggap.inboxes.models import MailSource, OutboundMail
+from tanggap.inboxes.models import MailSource, OutboundMail, RawMail
 from tanggap.inboxes.services import inbox_create, mail_receive
 from tanggap.tickets.models import Message, MessageKind, Ticket
 from tanggap.tickets.services import ticket_create
@@ -164,6 +164,20 @@ def test_a_switched_off_inbox_sends_none(arrive, always_open, inbox) -> None:
 def test_imported_old_mail_is_not_acknowledged(arrive, always_open) -> None:
     ticket = arrive(make_mail(ENGLISH), source=MailSource.IMPORT)
     assert acknowledgements(ticket) == []
+
+
+def test_a_receipt_is_not_sent_late_nor_after_the_answer(inbox, always_open) -> None:
+    """A task that waited for hours (workers down), or history loaded as tickets, sends no receipt;
+    nor does a ticket that was answered before its receipt went out."""
+    row = mail_receive(inbox=inbox, raw=make_mail(ENGLISH), source=MailSource.SMTP)
+    RawMail.objects.filter(pk=row.pk).update(received_at=row.received_at - timedelta(hours=2))
+    assert acknowledgement_send(ticket_id=row.ticket_id) == Outcome(False, "late")
+    answered = mail_receive(
+        inbox=inbox, raw=make_mail(INDONESIAN, sender="rina@example.com"), source=MailSource.SMTP
+    )
+    Ticket.objects.filter(pk=answered.ticket_id).update(first_response_at=answered.received_at)
+    assert acknowledgement_send(ticket_id=answered.ticket_id) == Outcome(False, "answered")
+    assert acknowledgements(Ticket.objects.get(pk=row.ticket_id)) == []
 
 
 def test_a_ticket_an_agent_opened_is_not_acknowledged(

@@ -303,9 +303,9 @@ def acknowledgement_settings_update(
 @dataclass(frozen=True, slots=True)
 class Outcome:
     sent: bool
-    reason: str = (
-        ""  # why not: a WITHHELD_REASONS code, or "already", "disabled", "imported", "channel", "agent"
-    )
+    # Why not: a WITHHELD_REASONS code, or "already", "disabled", "imported", "answered", "late",
+    # "channel", "agent".
+    reason: str = ""
 
 
 def _event_data(ack: Acknowledgement, to_address: str) -> dict[str, Any]:
@@ -324,6 +324,10 @@ def _event_data(ack: Acknowledgement, to_address: str) -> dict[str, Any]:
         if est.quantile is not None
         else None,
     }
+
+
+# A receipt is sent within this long of the customer's message, or not at all.
+LATE_AFTER = timedelta(hours=1)
 
 
 @transaction.atomic
@@ -350,6 +354,13 @@ def acknowledgement_send(*, ticket_id: int, now: datetime | None = None) -> Outc
     if raw is not None and raw.source == MailSource.IMPORT:
         # An import of old mail is history, not customers waiting now.
         return Outcome(False, "imported")
+    if ticket.first_response_at is not None:
+        return Outcome(False, "answered")  # the answer came first: a receipt now would only confuse
+    received = raw.received_at if raw is not None else ticket.created_at  # by us, not the mail's Date
+    if timezone.now() - received > LATE_AFTER:
+        # Its task waited for hours (workers down) or the ticket is old history (demo data): a
+        # receipt this late promises an answer time that has already passed.
+        return Outcome(False, "late")
     inbox = raw.inbox if raw is not None and raw.inbox.is_active else inbox_for_ticket(ticket)
     if inbox is None:
         return Outcome(False, "no_inbox")  # no inbox to speak for: nothing to send, nothing to say

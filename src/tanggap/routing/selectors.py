@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tanggap.accounts.models import Availability, Presence, User
+from tanggap.accounts.models import Availability, Presence, User, default_capacity
 from tanggap.accounts.permissions import can_for_team
 from tanggap.routing.models import AgentSlot, TeamRouting
 
@@ -68,7 +68,7 @@ def team_board(*, user: Any, team_id: int) -> list[AgentBoardRow]:
                 idle=bool(row and row.idle),
                 since=row.status_changed_at if row else None,
                 loads=loads.get(member.pk) or {},
-                capacity=(row.capacity if row else {}) or {},
+                capacity=(row.capacity or {}) if row else default_capacity(),
                 languages=(row.languages if row else []) or [],
                 skills=(row.skills if row else []) or [],
             )

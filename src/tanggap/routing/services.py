@@ -45,6 +45,8 @@ logger = logging.getLogger(__name__)
 WORKING = (Status.NEW.value, Status.OPEN.value)
 # The reasons routing gives its own assignments (``choose.Reason``, less the one that assigns nobody).
 ROUTING_REASONS = frozenset(r.value for r in Reason if r != Reason.NOBODY_AVAILABLE)
+# Agents counted again in one transaction (``loads_refresh``).
+REFRESH_BATCH = 50
 # How many times a decision is taken again when the chosen agent turned out to be full under the lock.
 MAX_RETRIES = 5
 # A drain stops after this many tickets; the next one (the minute's sweep, the next event) goes on.
@@ -150,8 +152,13 @@ def loads_refresh(user_ids: Iterable[int], *, at: datetime | None = None) -> int
     agent's lock, as giving them a ticket does, so the copy is never older than a decision."""
     at = at or timezone.now()
     ids = sorted({pk for pk in user_ids if pk})
-    if not ids:
-        return 0
+    # A batch at a time: each holds its agents' locks only briefly, so decisions go on meanwhile.
+    for start in range(0, len(ids), REFRESH_BATCH):
+        _refresh(ids[start : start + REFRESH_BATCH], at)
+    return len(ids)
+
+
+def _refresh(ids: list[int], at: datetime) -> None:
     with transaction.atomic():
         AgentLoad.objects.bulk_create([AgentLoad(user_id=pk) for pk in ids], ignore_conflicts=True)
         list(
@@ -185,7 +192,6 @@ def loads_refresh(user_ids: Iterable[int], *, at: datetime | None = None) -> int
             ]
         AgentSlot.objects.filter(user_id__in=ids).delete()
         AgentSlot.objects.bulk_create(slots)
-    return len(ids)
 
 
 # ---------------------------------------------------------------- the decision
