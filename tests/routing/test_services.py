@@ -298,3 +298,19 @@ def test_routing_settings_are_for_leads_of_the_team(make_agent, routed_team, mak
         team_routing_update(actor=supervisor, team=routed_team, strategy="fastest")
     with pytest.raises(InvalidInput):
         team_routing_update(actor=supervisor, team=routed_team, rebalance_minutes=0)
+
+
+def test_the_inbox_a_ticket_came_through_is_a_skill(make_online, routed_team):
+    from tanggap.inboxes.models import MailSource
+    from tanggap.inboxes.services import inbox_create, mail_receive
+    from tests.inboxes.conftest import make_mail
+
+    make_online("dewi")
+    rudi = make_online("rudi", skills=["billing"])
+    billing = inbox_create(actor=None, name="Billing", address="billing@tanggap.test", team=routed_team)
+    row = mail_receive(
+        inbox=billing, raw=make_mail("Tagihan saya salah, mohon dicek."), source=MailSource.SMTP
+    )
+    routed = ticket_route(ticket_id=row.ticket_id)
+    assert routed.agent_id == rudi.pk
+    assert assigned_event(Ticket.objects.get(pk=row.ticket_id)).event_data["skills"] == ["billing"]

@@ -33,6 +33,8 @@ from tanggap.accounts.permissions import require
 from tanggap.core import events
 from tanggap.core.audit import audit_record
 from tanggap.core.errors import InvalidInput
+from tanggap.core.slugs import normalise_tag
+from tanggap.inboxes.models import MailStatus, RawMail
 from tanggap.routing.choose import Candidate, Decision, Reason, Strategy, Work, choose, weighted_load
 from tanggap.routing.choose import Presence as ChoosePresence
 from tanggap.routing.models import AgentLoad, AgentSlot, TeamRouting
@@ -322,14 +324,11 @@ def ticket_route(
         settings = TeamRouting.objects.filter(team_id=team_id, enabled=True).first() if team_id else None
         if settings is None:
             return Routed(ticket_id, None, "not_routed")
-        tags = frozenset(
-            Ticket.tags.through.objects.filter(ticket_id=ticket_id).values_list("tag__name", flat=True)
-        )
         work = Work(
             channel=facts["channel"],
             priority=facts["priority"],
             language=facts["language"] if facts["language"] in ("id", "en") else "",
-            skills=tags,
+            skills=_wanted_skills(ticket_id),
             previous_agent=_previous_agent(facts["customer_id"], ticket_id) if settings.sticky else None,
         )
         strategy = Strategy(settings.strategy)
@@ -345,6 +344,21 @@ def ticket_route(
             # Full under the lock (the copy was stale; ``_reserve`` stored the real count): decide again.
             full.add(decision.agent_id)
         return Routed(ticket_id, None, Reason.NOBODY_AVAILABLE.value, 0)
+
+
+def _wanted_skills(ticket_id: int) -> frozenset[str]:
+    """What the ticket asks of its agent: its tags, and the inbox it came through by name (an agent
+    with the skill ``billing`` gets tickets tagged billing and those written to the Billing inbox)."""
+    tags = set(Ticket.tags.through.objects.filter(ticket_id=ticket_id).values_list("tag__name", flat=True))
+    inbox = (
+        RawMail.objects.filter(ticket_id=ticket_id, status=MailStatus.PROCESSED)
+        .order_by("-received_at", "-id")
+        .values_list("inbox__name", flat=True)
+        .first()
+    )
+    if inbox:
+        tags.add(normalise_tag(inbox))
+    return frozenset(tags - {""})
 
 
 def _decide(team_id: int, work: Work, strategy: Strategy, sticky: bool, leave_out: set[int]) -> Decision:
