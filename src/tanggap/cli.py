@@ -476,6 +476,7 @@ def manage(args: tuple[str, ...]) -> None:
 def _register_channel_commands() -> None:
     # Each channel keeps its commands beside its code; they set Django up themselves when they need it.
     from tanggap.analytics.cli import analytics
+    from tanggap.assist.cli import assist
     from tanggap.automations.ack_cli import ack
     from tanggap.inboxes.canary_cli import canary
     from tanggap.inboxes.imap_cli import inbox_poll
@@ -493,6 +494,7 @@ def _register_channel_commands() -> None:
     main.add_command(smtp)
     main.add_command(canary)
     main.add_command(ack)
+    main.add_command(assist)
 
 
 _register_channel_commands()

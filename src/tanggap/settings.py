@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "tanggap.webhooks",
     "tanggap.sla",
     "tanggap.analytics",
+    "tanggap.assist",
     "tanggap.routing",
     "tanggap.macros",
     "tanggap.automations",

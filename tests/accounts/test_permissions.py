@@ -28,6 +28,7 @@ EXPECTED = {
         "presence.manage",
         "availability.manage",
         "routing.manage",
+        "recovery.manage",
     },
     Role.TRAINEE: {
         "ticket.view",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
@@ -254,3 +255,87 @@ def test_contains_is_case_insensitive(needle, haystack):
     facts = Facts(**{**_facts_dict(), "subject": haystack})
     condition = {"field": "subject", "op": "contains", "value": needle}
     assert rules.matches([condition], facts) == (needle.casefold() in haystack.casefold())
+
+
+# ---------------------------------------------------------------- what assist read
+
+
+ANGRY = replace(
+    FACTS, sentiment="negative", emotion="anger", anger=0.82, intents=frozenset({"cancel", "refund"})
+)
+UNREAD = FACTS  # assist has not read the customer yet: no sentiment, no anger, no intents
+
+
+@pytest.mark.parametrize(
+    "condition,on_angry,on_unread",
+    [
+        (cond("sentiment", "is", "negative"), True, False),
+        (cond("sentiment", "is_not", "negative"), False, True),
+        (cond("emotion", "is", "anger"), True, False),
+        (cond("emotion", "is_not", "happy"), True, True),
+        (cond("anger", "at_least", 0.7), True, False),
+        (cond("anger", "at_least", 0.82), True, False),  # at the threshold
+        (cond("anger", "at_least", 0.9), False, False),
+        (cond("anger", "at_most", 0.3), False, False),  # no reading is not "calm" either
+        (cond("anger", "at_least", 0), True, False),  # no reading never matches
+        (cond("intent", "include", "cancel"), True, False),
+        (cond("intent", "include", "escalation"), False, False),
+        (cond("intent", "exclude", "refund"), False, True),
+    ],
+)
+def test_conditions_on_what_assist_read(condition, on_angry, on_unread):
+    cleaned = rules.clean_conditions([condition], CHOICES)
+    assert rules.matches(cleaned, ANGRY) is on_angry
+    assert rules.matches(cleaned, UNREAD) is on_unread
+
+
+def test_a_calm_reading_matches_at_most():
+    calm = replace(FACTS, anger=0.1)
+    assert rules.matches([cond("anger", "at_most", 0.3)], calm)
+    assert not rules.matches([cond("anger", "at_least", 0.3)], calm)
+
+
+def test_anger_is_stored_as_a_share():
+    cleaned = rules.clean_conditions(
+        [cond("anger", "at_least", "0.7"), cond("anger", "at_most", 1), cond("anger", "at_least", 0.123456)],
+        CHOICES,
+    )
+    assert [c["value"] for c in cleaned] == [0.7, 1.0, 0.1235]
+
+
+@pytest.mark.parametrize(
+    "raw,code",
+    [
+        (cond("anger", "at_least", 70), "invalid"),  # a percentage: the builder divides by 100
+        (cond("anger", "at_least", -0.1), "invalid"),
+        (cond("anger", "at_least", True), "invalid"),
+        (cond("anger", "at_least", "angry"), "invalid"),
+        (cond("anger", "at_least", float("nan")), "invalid"),
+        (cond("anger", "at_least", None), "invalid"),
+        (cond("anger", "is", 0.5), "unknown_op"),
+        (cond("sentiment", "is", "furious"), "invalid"),
+        (cond("sentiment", "include", "negative"), "unknown_op"),
+        (cond("emotion", "is", "joy"), "invalid"),
+        (cond("intent", "include", "refunds"), "invalid"),
+        (cond("intent", "include", ["cancel"]), "invalid"),
+        (cond("intent", "is", "cancel"), "unknown_op"),
+    ],
+)
+def test_conditions_on_what_assist_read_are_checked_strictly(raw, code):
+    with pytest.raises(RuleError) as caught:
+        rules.clean_conditions([raw], CHOICES)
+    assert caught.value.code == code
+
+
+def test_the_new_event_is_known():
+    assert "message_classified" in rules.EVENTS
+
+
+def test_the_values_are_those_assist_reads():
+    from tanggap.assist import training  # only to compare: triggers never import assist
+
+    assert (rules.SENTIMENTS, rules.EMOTIONS, rules.INTENTS) == (
+        training.SENTIMENTS,
+        training.EMOTIONS,
+        training.INTENTS,
+    )

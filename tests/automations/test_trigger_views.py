@@ -10,6 +10,7 @@ from tanggap.accounts.models import Role
 from tanggap.automations.models import Trigger
 from tanggap.automations.triggers import trigger_create
 from tanggap.tickets.models import Message, Priority
+from tanggap.tickets.services import ticket_signals_set
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +72,45 @@ def test_choice_conditions_take_the_value_from_their_picker(lead_client, team):
     }
     lead_client.post(reverse("web:admin_trigger_new"), data)
     assert Trigger.objects.get().conditions == [{"field": "team", "op": "is", "value": team.pk}]
+
+
+def test_conditions_on_what_assist_read_are_built_with_labels_and_a_percentage(lead_client, lead):
+    page = lead_client.get(reverse("web:admin_trigger_new")).content.decode()
+    assert "Assist read a customer message" in page
+    assert (
+        "Customer&#x27;s anger" in page
+        and '<option value="escalation">Asks for a supervisor</option>' in page
+    )
+    data = {
+        **BUILT,
+        "event": "message_classified",
+        "c-0-field": "anger",
+        "c-0-op": "at_least",
+        "c-0-anger": "70",
+        "c-1-field": "intent",
+        "c-1-op": "include",
+        "c-1-intent": "cancel",
+        "c-2-field": "sentiment",
+        "c-2-op": "is_not",
+        "c-2-sentiment": "positive",
+    }
+    assert lead_client.post(reverse("web:admin_trigger_new"), data).status_code == 302
+    trigger = Trigger.objects.get()
+    assert trigger.event == "message_classified"
+    assert trigger.conditions == [
+        {"field": "anger", "op": "at_least", "value": 0.7},
+        {"field": "intent", "op": "include", "value": "cancel"},
+        {"field": "sentiment", "op": "is_not", "value": "positive"},
+    ]
+    listed = lead_client.get(reverse("web:admin_triggers")).content.decode()
+    assert "Customer&#x27;s anger is at least “70 %”" in listed
+    assert "Customer&#x27;s intents include “Cancellation”" in listed
+    form = lead_client.get(reverse("web:admin_trigger", args=[trigger.pk])).content.decode()
+    assert 'data-for="anger" value="70"' in form
+    refused = lead_client.post(
+        reverse("web:admin_trigger_new"), {**data, "name": "Other", "c-0-anger": "170"}
+    )
+    assert refused.status_code == 422 and "Condition 1" in refused.content.decode()
 
 
 def test_an_invalid_row_is_refused_with_a_sentence_and_the_rows_kept(lead_client):
@@ -137,6 +177,19 @@ def test_the_test_page_is_a_dry_run(lead_client, lead, receive, team):
     assert "the trigger would not fire" in body
     body = lead_client.get(reverse("web:admin_trigger_test", args=[trigger.pk]), {"ticket": "99999"}).content
     assert b"No ticket with that number" in body
+
+
+def test_the_test_page_shows_what_assist_read(lead_client, lead, receive):
+    trigger = refund(lead)
+    ticket = receive(subject="Minta REFUND", text="tolong").ticket
+    url = reverse("web:admin_trigger_test", args=[trigger.pk])
+    assert "Assist has not read this ticket" in lead_client.get(url, {"ticket": ticket.pk}).content.decode()
+    ticket_signals_set(
+        ticket_id=ticket.pk, intents=["refund", "cancel"], sentiment="negative", emotion="anger", anger=0.75
+    )
+    body = lead_client.get(url, {"ticket": ticket.pk}).content.decode()
+    assert "Customer&#x27;s sentiment: Negative" in body and "Customer&#x27;s anger: 75 %" in body
+    assert "Customer&#x27;s intents: Cancellation, Refund" in body
 
 
 @pytest.mark.parametrize(

@@ -6,18 +6,20 @@ from __future__ import annotations
 import logging
 
 import pytest
+from django.db import transaction
 
 from tanggap.accounts.models import Role
 from tanggap.automations import triggers
 from tanggap.automations.models import Trigger, TriggerNotice
 from tanggap.automations.selectors import notices_for, unread_notice_count
 from tanggap.automations.triggers import trigger_create, trigger_notices_mark_read
+from tanggap.core import events
 from tanggap.customers.services import customer_update
 from tanggap.inboxes.models import MailSource, OutboundMail
 from tanggap.inboxes.services import inbox_create, mail_receive
 from tanggap.tickets.inbound import InboundMessage, Sender
 from tanggap.tickets.models import Message, Priority, Status, Ticket
-from tanggap.tickets.services import message_receive, ticket_update
+from tanggap.tickets.services import message_receive, ticket_signals_set, ticket_update
 from tanggap.webhooks.models import WebhookDelivery, WebhookSubscription
 from tests.inboxes.conftest import make_mail
 
@@ -401,3 +403,105 @@ def test_webhook_queues_a_delivery_to_the_chosen_endpoint(lead, agent, ticket, r
     assert firings(ticket)[-1]["failed"] == [
         {"type": "webhook", "error": "invalid_input", "field": "endpoint"}
     ]
+
+
+# ---------------------------------------------------------------- what assist read
+
+
+def assist_read(ticket, *, sentiment, emotion, anger, intents):
+    """What assist does once it has read the customer's latest message (``assist.services``): the
+    ticket's columns, then ``message.classified`` after commit. Done by hand so the test does not
+    depend on what the trained models make of a sentence."""
+    message = Message.objects.filter(ticket=ticket, kind="customer").latest("id")
+    with transaction.atomic():
+        ticket_signals_set(
+            ticket_id=ticket.pk, intents=intents, sentiment=sentiment, emotion=emotion, anger=anger
+        )
+        events.publish(
+            events.MESSAGE_CLASSIFIED,
+            {
+                "ticket_id": ticket.pk,
+                "message_id": message.pk,
+                "sentiment": sentiment,
+                "emotion": emotion,
+                "anger": anger,
+                "intents": list(intents),
+            },
+        )
+
+
+def test_what_assist_read_fires_the_documented_examples_once(lead, run):
+    classified = "message_classified"
+    make(lead, "Angry", classified, [cond("anger", "at_least", 0.7)], [set_priority(Priority.URGENT)])
+    make(lead, "Cancellation", classified, [cond("intent", "include", "cancel")], [add_tag("cancellation")])
+    make(
+        lead,
+        "Escalation",
+        classified,
+        [cond("intent", "include", "escalation"), cond("tags", "exclude", "escalated")],
+        [
+            {"type": "notify", "agents": [lead.pk], "text": "Pelanggan minta supervisor"},
+            add_tag("escalated"),
+        ],
+    )
+    # Part of the same cause: sees the priority the first trigger set.
+    make(lead, "Urgent", "ticket_updated", [cond("priority", "is", 4)], [add_tag("hot")])
+    ticket = message_receive(
+        inbound=inbound(subject="Batalkan pesanan", text="Batalkan! Mana atasan kamu?")
+    ).ticket
+    run(
+        assist_read,
+        ticket,
+        sentiment="negative",
+        emotion="anger",
+        anger=0.85,
+        intents=["cancel", "escalation"],
+    )
+    ticket = Ticket.objects.get(pk=ticket.pk)
+    assert ticket.priority == Priority.URGENT
+    assert sorted(ticket.tags.values_list("name", flat=True)) == ["cancellation", "escalated", "hot"]
+    assert [f["trigger"] for f in firings(ticket)] == ["Angry", "Cancellation", "Escalation", "Urgent"]
+    assert [n.text for n in notices_for(user=lead)] == ["Pelanggan minta supervisor"]
+
+    # The customer writes again, calmer; the intents found before stay on the ticket, but nothing
+    # would change: no firing, and the supervisor is not told twice.
+    message_receive(inbound=inbound(text="Baik, saya tunggu.", key="again", ticket_id=ticket.pk))
+    before = len(firings(ticket))
+    run(assist_read, ticket, sentiment="neutral", emotion="", anger=0.1, intents=["question"])
+    assert len(firings(ticket)) == before
+    assert TriggerNotice.objects.count() == 1
+    ticket = Ticket.objects.get(pk=ticket.pk)
+    assert ticket.intents == ",cancel,escalation,question," and ticket.anger == 0.1
+
+
+def test_a_ticket_assist_has_not_read_never_matches_anger(lead, run):
+    make(lead, "Angry", "ticket_created", [cond("anger", "at_least", 0)], [set_priority(Priority.URGENT)])
+    ticket = message_receive(inbound=inbound()).ticket
+    run(events.publish, events.TICKET_CREATED, {"ticket_id": ticket.pk, "actor_id": None})
+    assert Ticket.objects.get(pk=ticket.pk).anger is None
+    assert firings(ticket) == []
+
+
+def test_the_dry_run_reads_the_signals(lead):
+    trigger = make(
+        lead, "Refund", "message_classified", [cond("intent", "include", "refund")], [add_tag("r")]
+    )
+    ticket = message_receive(inbound=inbound()).ticket
+    assert not triggers.trigger_dry_run(actor=lead, trigger=trigger, ticket=ticket).matches
+    ticket_signals_set(
+        ticket_id=ticket.pk, intents=["refund"], sentiment="negative", emotion="sadness", anger=0.2
+    )
+    ticket = Ticket.objects.get(pk=ticket.pk)
+    assert triggers.trigger_dry_run(actor=lead, trigger=trigger, ticket=ticket).matches
+
+
+def cond(field, op, value=None):
+    return {"field": field, "op": op, "value": value}
+
+
+def set_priority(value):
+    return {"type": "set_priority", "value": value}
+
+
+def add_tag(value):
+    return {"type": "add_tag", "value": value}

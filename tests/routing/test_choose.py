@@ -7,14 +7,18 @@ import random
 from dataclasses import replace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tanggap.routing.choose import (
     Candidate,
     Presence,
     Reason,
     Strategy,
+    Waiting,
     Work,
     choose,
+    queue_order,
     weighted_load,
 )
 
@@ -124,3 +128,54 @@ def test_equal_agents_get_equal_shares_of_10000_arrivals(strategy):
         agents[decision.agent_id] = replace(agents[decision.agent_id], last_assigned=stamp)
     assert sum(given.values()) == 10_000
     assert max(given.values()) / min(given.values()) <= 1.1
+
+
+# ---------------------------------------------------------------- the queue's order
+
+
+def test_angry_customers_first_then_the_tiers_then_priority_then_the_oldest():
+    calm_old = Waiting(1, priority=2, created=1)
+    urgent = Waiting(2, priority=4, created=5)
+    vip = Waiting(3, priority=1, created=9, tier="vip")
+    angry = Waiting(4, priority=1, created=10, anger=0.8)
+    angry_urgent = Waiting(5, priority=4, created=11, anger=0.6)  # at the threshold: angry
+    angry_vip = Waiting(6, priority=1, created=3, tier="vip", anger=0.9)
+    mildly = Waiting(7, priority=2, created=0, anger=0.59)
+    waiting = [calm_old, urgent, vip, angry, angry_urgent, angry_vip, mildly]
+    ordered = queue_order(waiting, lane_tiers={"vip"}, angry_threshold=0.6)
+    # Angry: by priority, then the oldest (the tier does not matter inside the angry lane);
+    # then the tier lane; then everyone else by priority, then the oldest.
+    assert [t.id for t in ordered] == [5, 6, 4, 3, 2, 7, 1]
+
+
+def test_without_the_switch_anger_changes_nothing():
+    waiting = [Waiting(1, created=1), Waiting(2, created=2, anger=1.0), Waiting(3, created=3, tier="vip")]
+    assert [t.id for t in queue_order(waiting, lane_tiers={"vip"})] == [3, 1, 2]
+    assert [t.id for t in queue_order(waiting)] == [1, 2, 3]
+
+
+def test_a_ticket_assist_has_not_read_is_not_angry():
+    waiting = [Waiting(1, created=1, anger=None), Waiting(2, created=2, anger=0.0)]
+    assert [t.id for t in queue_order(waiting, angry_threshold=0.0)] == [2, 1]
+
+
+@given(
+    st.lists(
+        st.builds(
+            Waiting,
+            id=st.integers(1, 10_000),
+            priority=st.integers(1, 4),
+            created=st.floats(0, 1e6),
+            tier=st.sampled_from(["", "vip", "gold"]),
+            anger=st.none() | st.floats(0, 1),
+        ),
+        max_size=30,
+        unique_by=lambda t: t.id,
+    ),
+    st.none() | st.floats(0.01, 1),
+)
+def test_no_calm_ticket_goes_before_an_angry_one(waiting, threshold):
+    ordered = queue_order(waiting, lane_tiers={"vip"}, angry_threshold=threshold)
+    assert sorted(t.id for t in ordered) == sorted(t.id for t in waiting)
+    angry = [threshold is not None and t.anger is not None and t.anger >= threshold for t in ordered]
+    assert angry == sorted(angry, reverse=True)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from tanggap.accounts.models import Availability, Presence, Role
 from tanggap.core.errors import InvalidInput, PermissionDenied
+from tanggap.routing.choose import Waiting, queue_order
 from tanggap.routing.models import AgentLoad, AgentSlot, TeamRouting
 from tanggap.routing.services import (
     loads_refresh,
@@ -19,7 +20,13 @@ from tanggap.routing.services import (
     tickets_rebalance,
 )
 from tanggap.tickets.models import Message, Status, Ticket
-from tanggap.tickets.services import reply_send, ticket_assign, ticket_transition, ticket_update
+from tanggap.tickets.services import (
+    reply_send,
+    ticket_assign,
+    ticket_signals_set,
+    ticket_transition,
+    ticket_update,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -194,6 +201,74 @@ def test_an_agent_coming_online_gets_the_waiting_tickets_priority_lane_first(
     old.refresh_from_db()
     assert old.assignee_id is None
     assert assigned_event(vip).event_data["routing"] == "available"
+
+
+def test_angry_customers_go_first_when_the_team_asks(make_online, arrive, routed_team, admin):
+    from tanggap.customers.models import Customer
+
+    team_routing_update(
+        actor=admin, team=routed_team, lane_tiers=["vip"], angry_first=True, angry_threshold=0.6
+    )
+    dewi = make_online("dewi", status=Presence.OFFLINE, capacity={"email": 4})
+    old = arrive()
+    urgent = arrive()
+    ticket_update(actor=None, ticket=urgent, priority=4)
+    vip = arrive(sender="vip@example.com")
+    Customer.objects.filter(pk=vip.customer_id).update(tier="vip")
+    angry = arrive()
+    mildly = arrive()
+    unread = arrive()
+    # What assist writes once it has read each customer (``unread``: not read yet).
+    for ticket, anger in ((old, 0.1), (urgent, 0.2), (vip, 0.3), (angry, 0.9), (mildly, 0.5)):
+        ticket_signals_set(
+            ticket_id=ticket.pk, intents=[], sentiment="negative", emotion="anger", anger=anger
+        )
+    assert all(
+        ticket_route(ticket_id=t.pk).agent_id is None for t in (old, urgent, vip, angry, mildly, unread)
+    )
+
+    rows = Ticket.objects.filter(team=routed_team).values_list(
+        "id", "priority", "created_at", "customer__tier", "anger"
+    )
+    expected = queue_order(
+        [
+            Waiting(pk, priority, created.timestamp(), tier, anger)
+            for pk, priority, created, tier, anger in rows
+        ],
+        lane_tiers={"vip"},
+        angry_threshold=0.6,
+    )
+    Availability.objects.filter(user=dewi).update(status=Presence.ONLINE)
+    loads_refresh([dewi.pk])
+    done = queue_drain(team_id=routed_team.pk)
+    given = [r.ticket_id for r in done if r.agent_id]
+    assert given == [angry.pk, vip.pk, urgent.pk, old.pk]  # the capacity is 4
+    assert given == [t.id for t in expected][:4]  # the database's order is the pure core's
+
+
+def test_an_empty_lane_is_asked_once_per_drain(make_online, arrive, routed_team):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    TeamRouting.objects.filter(team=routed_team).update(angry_first=True, lane_tiers=["vip"])
+    dewi = make_online("dewi", status=Presence.OFFLINE, capacity={"email": 5})
+    waiting = [arrive() for _ in range(3)]  # nobody angry, nobody of the tier
+    assert all(ticket_route(ticket_id=t.pk).agent_id is None for t in waiting)
+    Availability.objects.filter(user=dewi).update(status=Presence.ONLINE)
+    loads_refresh([dewi.pk])
+    with CaptureQueriesContext(connection) as queries:
+        done = queue_drain(team_id=routed_team.pk)
+    assert [r.ticket_id for r in done if r.agent_id] == [t.pk for t in waiting]
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert sum('"anger" >=' in q for q in sql) == 1
+    assert sum('"tier" IN' in q for q in sql) == 1
+
+
+@pytest.mark.parametrize("threshold", [0, -0.2, 1.5])
+def test_the_anger_threshold_is_a_share_above_zero(routed_team, admin, threshold):
+    with pytest.raises(InvalidInput):
+        team_routing_update(actor=admin, team=routed_team, angry_threshold=threshold)
+    assert TeamRouting.objects.get(team=routed_team).angry_threshold == 0.6
 
 
 def test_solving_a_ticket_makes_room_for_the_next(

@@ -51,6 +51,23 @@ def test_the_toggle_needs_csrf(agent):
     assert client.post("/presence/", {"status": "away"}).status_code == 403
 
 
+def test_the_angry_customer_lane_is_on_the_team_settings_form(make_agent, routed_team):
+    supervisor = make_agent("sup", role=Role.SUPERVISOR, teams=[routed_team])
+    client = signed_in(supervisor)
+    page = client.get(f"/routing/{routed_team.pk}/").content.decode()
+    assert 'name="angry_first"' in page and 'name="angry_threshold" value="60"' in page
+    response = client.post(
+        f"/routing/{routed_team.pk}/",
+        {"enabled": "on", "strategy": "least_loaded", "angry_first": "on", "angry_threshold": "75"},
+    )
+    assert response.status_code == 302
+    row = TeamRouting.objects.get(team=routed_team)
+    assert (row.angry_first, row.angry_threshold) == (True, 0.75)
+    assert 'name="angry_threshold" value="75"' in client.get(f"/routing/{routed_team.pk}/").content.decode()
+    refused = client.post(f"/routing/{routed_team.pk}/", {"strategy": "least_loaded", "angry_threshold": "0"})
+    assert refused.status_code == 200 and TeamRouting.objects.get(team=routed_team).angry_threshold == 0.75
+
+
 def test_a_supervisor_routes_their_own_team_only(make_agent, routed_team, make_team):
     other = make_team("Billing")
     supervisor = make_agent("sup", role=Role.SUPERVISOR, teams=[routed_team])
@@ -137,7 +154,7 @@ def test_presence_and_routing_through_the_api(make_agent, routed_team, make_team
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_input"
     response = client.patch(
         f"/api/teams/{routed_team.pk}/routing",
-        json.dumps({"strategy": "round_robin", "rebalance_minutes": 15}),
+        json.dumps({"strategy": "round_robin", "rebalance_minutes": 15, "angry_first": True}),
         content_type="application/json",
         **headers,
     )
@@ -148,6 +165,8 @@ def test_presence_and_routing_through_the_api(make_agent, routed_team, make_team
         "sticky": True,
         "rebalance_minutes": 15,
         "lane_tiers": [],
+        "angry_first": True,
+        "angry_threshold": 0.6,
     }
     other = make_team("Billing")
     assert client.get(f"/api/teams/{other.pk}/routing", **headers).status_code == 403

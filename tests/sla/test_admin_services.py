@@ -227,6 +227,12 @@ def test_policy_create_normalises_puts_it_last_and_marks_every_active_ticket(adm
         ({"first_response_minutes": 60, "priorities": [9]}, "priorities"),
         ({"first_response_minutes": 60, "inboxes": [12345]}, "inboxes"),
         ({"first_response_minutes": 60, "breach_priority": 7}, "breach_priority"),
+        ({"first_response_minutes": 60, "intents": ["refunds"]}, "intents"),
+        ({"first_response_minutes": 60, "sentiments": ["furious"]}, "sentiments"),
+        ({"first_response_minutes": 60, "min_anger": 70}, "min_anger"),
+        ({"first_response_minutes": 60, "min_anger": -0.1}, "min_anger"),
+        ({"first_response_minutes": 60, "min_anger": float("nan")}, "min_anger"),
+        ({"first_response_minutes": 60, "min_anger": "angry"}, "min_anger"),
     ],
 )
 def test_policy_refusals(admin, kwargs, field):
@@ -234,6 +240,23 @@ def test_policy_refusals(admin, kwargs, field):
         services.policy_create(actor=admin, name="P", **kwargs)
     assert caught.value.details["field"] == field
     assert not Policy.objects.exists()
+
+
+def test_policy_conditions_on_what_assist_read(admin, make_ticket):
+    row = services.policy_create(
+        actor=admin,
+        name="Angry refunds",
+        intents=["refund", "cancel", "refund"],
+        sentiments=["negative"],
+        min_anger=0.7,
+        first_response_minutes=30,
+    )
+    assert (row.intents, row.sentiments, row.min_anger) == (["cancel", "refund"], ["negative"], 0.7)
+    ticket = make_ticket(None)
+    fresh(ticket)
+    services.policy_update(actor=admin, policy=row, min_anger=None)
+    assert Policy.objects.get(pk=row.pk).min_anger is None
+    assert stale(ticket)  # a condition changed: every active ticket's policy is chosen again
 
 
 def test_breach_assignee_must_be_in_the_breach_team(admin, team, make_team, agent, make_agent):

@@ -12,7 +12,7 @@ from tanggap.customers.services import customer_update
 from tanggap.sla.models import BusinessCalendar, Policy, TeamCalendar, TicketClock
 from tanggap.sla.services import calendar_of, clocks_refresh, clocks_sweep, history_of
 from tanggap.tickets.models import Message, MessageKind, Ticket
-from tanggap.tickets.services import message_receive, note_add, reply_send
+from tanggap.tickets.services import message_receive, note_add, reply_send, ticket_signals_set
 from tests.tickets.conftest import inbound
 
 pytestmark = pytest.mark.django_db
@@ -163,6 +163,41 @@ def test_a_customers_tier_chooses_the_policy_and_a_new_tier_chooses_again(
     assert row.policy == vip and row.first_response_due_at == wib(16, 9, 15).astimezone(UTC)
     with django_capture_on_commit_callbacks(execute=True):
         customer_update(actor=admin, customer=ticket.customer, tier="")
+    clocks_sweep(now=now)
+    assert TicketClock.objects.get(ticket=ticket).policy == email_policy
+
+
+def test_a_refund_policy_applies_once_assist_found_the_intent(team, office, email_policy):
+    refund = Policy.objects.create(name="Refund", position=1, intents=["refund"], first_response_minutes=30)
+    ticket = received(team, wib(16, 9))  # Monday 09:00
+    now = wib(16, 9, 5)
+    clocks_sweep(now=now)
+    assert TicketClock.objects.get(ticket=ticket).policy == email_policy
+    assert not Ticket.objects.get(pk=ticket.pk).derived_stale
+    # What assist writes once it has read the customer: the ticket is flagged for the sweep.
+    ticket_signals_set(
+        ticket_id=ticket.pk, intents=["refund"], sentiment="negative", emotion="anger", anger=0.4
+    )
+    assert Ticket.objects.get(pk=ticket.pk).derived_stale
+    clocks_sweep(now=now)
+    row = TicketClock.objects.get(ticket=ticket)
+    assert row.policy == refund and row.first_response_due_at == wib(16, 9, 30).astimezone(UTC)
+    # A later message without the intent keeps it: intents add up over the conversation.
+    ticket_signals_set(ticket_id=ticket.pk, intents=["question"], sentiment="neutral", emotion="", anger=0.1)
+    clocks_sweep(now=now)
+    assert TicketClock.objects.get(ticket=ticket).policy == refund
+
+
+def test_the_latest_sentiment_and_anger_choose_again_when_they_change(team, office, email_policy):
+    angry = Policy.objects.create(
+        name="Angry", position=1, sentiments=["negative"], min_anger=0.7, first_response_minutes=15
+    )
+    ticket = received(team, wib(16, 9))
+    now = wib(16, 9, 5)
+    ticket_signals_set(ticket_id=ticket.pk, intents=[], sentiment="negative", emotion="anger", anger=0.9)
+    clocks_sweep(now=now)
+    assert TicketClock.objects.get(ticket=ticket).policy == angry
+    ticket_signals_set(ticket_id=ticket.pk, intents=[], sentiment="negative", emotion="sadness", anger=0.3)
     clocks_sweep(now=now)
     assert TicketClock.objects.get(ticket=ticket).policy == email_policy
 

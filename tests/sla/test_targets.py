@@ -52,6 +52,65 @@ def test_the_first_matching_rule_in_order_is_chosen():
     assert choose([inbox], Facts(channel="email", priority=1, inbox=None)) is None
 
 
+HOUR = Targets(first_response=timedelta(hours=1))
+EMAIL = Facts(channel="email", priority=2)
+
+
+@pytest.mark.parametrize(
+    "rule,facts,matches",
+    [
+        # Intents: any one of them, among every intent found so far.
+        (
+            Rule("R", HOUR, intents=frozenset({"refund"})),
+            Facts("email", 2, intents=frozenset({"refund"})),
+            True,
+        ),
+        (
+            Rule("R", HOUR, intents=frozenset({"refund", "cancel"})),
+            Facts("email", 2, intents=frozenset({"cancel", "praise"})),
+            True,
+        ),
+        (
+            Rule("R", HOUR, intents=frozenset({"refund"})),
+            Facts("email", 2, intents=frozenset({"cancel"})),
+            False,
+        ),
+        (Rule("R", HOUR, intents=frozenset({"refund"})), EMAIL, False),  # not read yet
+        # Sentiment of the latest message: one of those listed.
+        (Rule("R", HOUR, sentiments=frozenset({"negative"})), Facts("email", 2, sentiment="negative"), True),
+        (
+            Rule("R", HOUR, sentiments=frozenset({"negative", "neutral"})),
+            Facts("email", 2, sentiment="positive"),
+            False,
+        ),
+        (Rule("R", HOUR, sentiments=frozenset({"negative"})), EMAIL, False),
+        # At least this angry; a ticket with no reading never matches.
+        (Rule("R", HOUR, min_anger=0.6), Facts("email", 2, anger=0.6), True),
+        (Rule("R", HOUR, min_anger=0.6), Facts("email", 2, anger=0.59), False),
+        (Rule("R", HOUR, min_anger=0.0), EMAIL, False),
+        (Rule("R", HOUR, min_anger=0.0), Facts("email", 2, anger=0.0), True),
+        # Empty conditions match anything, the signals too.
+        (Rule("R", HOUR), EMAIL, True),
+        # Every filled condition must hold.
+        (
+            Rule("R", HOUR, channels=frozenset({"chat"}), intents=frozenset({"refund"})),
+            Facts("email", 2, intents=frozenset({"refund"})),
+            False,
+        ),
+    ],
+)
+def test_conditions_on_what_assist_read(rule, facts, matches):
+    assert rule.matches(facts) is matches
+
+
+def test_the_values_are_those_assist_reads():
+    from tanggap.assist import training  # only to compare: sla never imports assist
+    from tanggap.sla import targets
+
+    assert frozenset(training.INTENTS) == targets.INTENTS
+    assert frozenset(training.SENTIMENTS) == targets.SENTIMENTS
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [

@@ -25,6 +25,8 @@ TICKET_ROUTES = [
     "web:ticket_presence",
     "web:ticket_leave",
     "web:ticket_delivery_retry",
+    "web:ticket_recovery_offer",
+    "web:ticket_coach",
 ]
 
 PAYLOAD = {

@@ -303,6 +303,24 @@ def test_create_a_policy(admin_client_, team, agent):
     assert "1h 30m" in listing and "assign to agent" in listing
 
 
+def test_a_policy_on_what_assist_read_takes_the_anger_as_a_percentage(admin_client_):
+    page = admin_client_.get(reverse("web:admin_policy_new")).content.decode()
+    assert "Asks for a supervisor" in page and 'name="min_anger"' in page
+    response = admin_client_.post(
+        reverse("web:admin_policy_new"),
+        policy_data(intents=["refund", "cancel"], sentiments=["negative"], min_anger="70"),
+    )
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    row = Policy.objects.get()
+    assert (row.intents, row.sentiments, row.min_anger) == (["cancel", "refund"], ["negative"], 0.7)
+    listing = admin_client_.get(reverse("web:admin_policies")).content.decode()
+    assert "Refund" in listing and "sentiment Negative" in listing and "anger at least 70 %" in listing
+    page = admin_client_.get(reverse("web:admin_policy", args=[row.pk])).content.decode()
+    assert 'name="min_anger" value="70"' in page
+    refused = admin_client_.post(reverse("web:admin_policy_new"), policy_data(name="Other", min_anger="170"))
+    assert refused.status_code == 200 and Policy.objects.count() == 1
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [

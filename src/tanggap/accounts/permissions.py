@@ -47,6 +47,10 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "presence.manage": LEADS,
     "availability.manage": LEADS,
     "routing.manage": LEADS,
+    # Service recovery: leads set what is offered per failure type (a supervisor, for their own teams;
+    # the workspace default, admins); staff record an offer on a ticket (it costs money: not trainees).
+    "recovery.manage": LEADS,
+    "recovery.offer": STAFF,
 }
 
 

@@ -23,6 +23,7 @@ from tanggap.api.errors import (
     method_not_allowed_response,
     not_found_response,
 )
+from tanggap.assist.api import router as recovery_router
 from tanggap.automations.api import router as triggers_router
 from tanggap.customers.api import router as customers_router
 from tanggap.macros.api import router as macros_router
@@ -93,3 +94,4 @@ api.add_router("", reports_router)
 api.add_router("", macros_router)
 api.add_router("", routing_router)
 api.add_router("", triggers_router)
+api.add_router("", recovery_router)

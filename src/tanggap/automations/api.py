@@ -17,12 +17,15 @@ from tanggap.automations.models import Trigger
 router = Router(tags=["triggers"])
 
 ObjectId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-EventName = Literal["ticket_created", "message_received", "ticket_updated", "status_changed", "assigned"]
+EventName = Literal[
+    "ticket_created", "message_received", "ticket_updated", "status_changed", "assigned", "message_classified"
+]
 Rules = Annotated[list[dict[str, Any]], Field(max_length=20)]
 
 _RULES_HELP = (
     'Conditions (all must hold): `{"field", "op", "value"}`; fields channel, priority, status, team, '
-    "assignee, tags, language, subject, message, tier, automatic (docs/triggers.md). Actions, in order: "
+    "assignee, tags, language, subject, message, tier, automatic, sentiment, emotion, anger (a share 0-1), "
+    "intent (docs/triggers.md). Actions, in order: "
     '`{"type": ...}`; assign (agent, team), add_tag, remove_tag (value), set_priority (value 1-4), '
     "set_status (value), send_mail (subject, body), notify (agents, assignee, text), webhook (endpoint)."
 )

@@ -14,6 +14,7 @@ class TriggerEvent(models.TextChoices):
     TICKET_UPDATED = "ticket_updated", _("A ticket's priority, tags or language change")
     STATUS_CHANGED = "status_changed", _("A ticket's status changes")
     ASSIGNED = "assigned", _("A ticket is assigned or moved to a team")
+    MESSAGE_CLASSIFIED = "message_classified", _("Assist read a customer message")
 
 
 class Trigger(models.Model):

@@ -21,6 +21,7 @@ EVENTS: tuple[str, ...] = (
     "ticket_updated",
     "status_changed",
     "assigned",
+    "message_classified",
 )
 
 MAX_CONDITIONS = 20
@@ -30,6 +31,22 @@ MAX_SUBJECT = 200
 MAX_BODY = 5000
 MAX_NOTICE = 300
 MAX_NOTIFY_AGENTS = 20
+
+# What assist reads in a customer message, as the ticket's plain columns hold it (``Ticket.sentiment``,
+# ``emotion``, ``anger`` 0..1, ``intents``); spelled out here because triggers never import assist.
+SENTIMENTS: tuple[str, ...] = ("negative", "neutral", "positive")
+EMOTIONS: tuple[str, ...] = ("anger", "fear", "happy", "love", "sadness")
+INTENTS: tuple[str, ...] = (
+    "cancel",
+    "refund",
+    "complaint",
+    "delivery",
+    "payment",
+    "account",
+    "escalation",
+    "question",
+    "praise",
+)
 
 # field -> the operators it accepts
 CONDITIONS: dict[str, tuple[str, ...]] = {
@@ -44,6 +61,10 @@ CONDITIONS: dict[str, tuple[str, ...]] = {
     "message": ("contains", "not_contains"),
     "tier": ("is", "is_not"),
     "automatic": ("is_true", "is_false"),
+    "sentiment": ("is", "is_not"),
+    "emotion": ("is", "is_not"),
+    "anger": ("at_least", "at_most"),  # a share 0..1 (the builder shows a percentage)
+    "intent": ("include", "exclude"),
 }
 NO_VALUE_OPS = frozenset({"is_empty", "is_not_empty", "is_true", "is_false"})
 
@@ -94,6 +115,18 @@ def _int(value: Any, *, part: str, index: int, key: str) -> int:
     if not isinstance(value, int) or not 0 < value < 2**62:
         raise RuleError("invalid", part=part, index=index, key=key)
     return value
+
+
+def _share(value: Any, *, part: str, index: int, key: str) -> float:
+    """A number from 0 to 1 (an anger threshold)."""
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise RuleError("invalid", part=part, index=index, key=key) from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise RuleError("invalid", part=part, index=index, key=key)  # NaN fails the range too
+    return round(float(value), 4)
 
 
 def _text(value: Any, limit: int, *, part: str, index: int, key: str, required: bool = True) -> str:
@@ -164,6 +197,11 @@ def _clean_condition(item: Any, index: int, choices: Choices) -> dict[str, Any]:
             _bad(part, index)
     elif name == "language":
         value = _text(raw, 8, part=part, index=index, key="value").lower()
+    elif name in {"sentiment", "emotion", "intent"}:
+        allowed = {"sentiment": SENTIMENTS, "emotion": EMOTIONS, "intent": INTENTS}[name]
+        value = raw if isinstance(raw, str) and raw in allowed else _bad(part, index)
+    elif name == "anger":
+        value = _share(raw, part=part, index=index, key="value")
     elif name == "tier":
         value = " ".join(_text(raw, 32, part=part, index=index, key="value").split()).lower()
     else:  # subject, message
@@ -287,6 +325,12 @@ class Facts:
     automatic: bool
     number: int = 0
     customer_name: str = ""
+    # What assist read: the customer's latest message (sentiment, emotion, anger 0..1, None before
+    # any reading) and every intent found in their messages so far.
+    sentiment: str = ""
+    emotion: str = ""
+    anger: float | None = None
+    intents: frozenset[str] = frozenset()
 
 
 def _condition_holds(condition: Mapping[str, Any], facts: Facts) -> bool:
@@ -304,6 +348,14 @@ def _condition_holds(condition: Mapping[str, Any], facts: Facts) -> bool:
     if name in {"subject", "message"}:
         found = str(value).casefold() in getattr(facts, name).casefold()
         return found == (op == "contains")
+    if name == "intent":
+        return (value in facts.intents) == (op == "include")
+    if name == "anger":
+        # No reading yet (assist has not read the customer, or could not): neither angry nor calm.
+        if facts.anger is None:
+            return False
+        threshold = float(value or 0)
+        return facts.anger >= threshold if op == "at_least" else facts.anger <= threshold
     actual: Any = {
         "channel": facts.channel,
         "priority": facts.priority,
@@ -312,6 +364,8 @@ def _condition_holds(condition: Mapping[str, Any], facts: Facts) -> bool:
         "assignee": facts.assignee_id,
         "language": facts.language.lower(),
         "tier": facts.tier.lower(),
+        "sentiment": facts.sentiment,
+        "emotion": facts.emotion,
     }[name]
     if op == "at_least":
         return int(actual) >= int(value or 0)

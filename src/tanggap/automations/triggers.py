@@ -56,6 +56,7 @@ EVENT_OF: dict[str, str] = {
     events.TICKET_UPDATED: TriggerEvent.TICKET_UPDATED,
     events.TICKET_STATUS_CHANGED: TriggerEvent.STATUS_CHANGED,
     events.TICKET_ASSIGNED: TriggerEvent.ASSIGNED,
+    events.MESSAGE_CLASSIFIED: TriggerEvent.MESSAGE_CLASSIFIED,
 }
 
 # RuleError codes as sentences (the API returns them too, in the user's language).
@@ -303,8 +304,8 @@ def _event_message(ticket: Ticket, payload: Mapping[str, Any]) -> Message | None
 
 
 def ticket_facts(ticket: Ticket, payload: Mapping[str, Any] | None = None) -> rules.Facts:
-    """The ticket as a trigger sees it: its fields, tags, the customer's tier and the event's message
-    (else the customer's latest)."""
+    """The ticket as a trigger sees it: its fields, tags, the customer's tier, what assist read (the
+    ticket's columns) and the event's message (else the customer's latest)."""
     message = _event_message(ticket, payload or {})
     return rules.Facts(
         channel=ticket.channel,
@@ -320,6 +321,10 @@ def ticket_facts(ticket: Ticket, payload: Mapping[str, Any] | None = None) -> ru
         automatic=bool(message is not None and message.automatic),
         number=ticket.pk,
         customer_name=ticket.customer.name or "",
+        sentiment=ticket.sentiment,
+        emotion=ticket.emotion,
+        anger=ticket.anger,
+        intents=frozenset(intent for intent in ticket.intents.split(",") if intent),
     )
 
 

@@ -28,6 +28,8 @@ TICKET_ASSIGNED = "ticket.assigned"
 TICKET_UPDATED = "ticket.updated"
 TICKET_MERGED = "ticket.merged"
 CUSTOMER_MERGED = "customer.merged"
+# Assist read a customer message (language, sentiment, anger, intents): triggers can act on it.
+MESSAGE_CLASSIFIED = "message.classified"
 # Not in ALL_EVENTS (not a ticket event for webhooks): an agent's presence or capacity changed.
 AGENT_PRESENCE_CHANGED = "agent.presence_changed"
 

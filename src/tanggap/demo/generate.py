@@ -27,6 +27,7 @@ from tanggap.demo import content as c
 from tanggap.demo.clock import DemoClock, backdated_now
 from tanggap.demo.macros import create_demo_macros
 from tanggap.demo.plan import HISTORY_DAYS, CustomerPlan, TicketPlan, plan_demo
+from tanggap.demo.recovery import create_demo_recovery_policies
 from tanggap.inboxes.models import Inbox
 from tanggap.inboxes.services import inbox_create, inbox_form_enable
 from tanggap.sla.admin_services import calendar_create, policies_create_defaults, roster_shift_add
@@ -311,6 +312,7 @@ def generate(
     _setup_clocks(cast, now)
     if cast.actor is not None:
         create_demo_macros(actor=cast.actor, teams=cast.teams)
+        create_demo_recovery_policies(actor=cast.actor)
     return DemoResult(
         teams=len(cast.teams),
         agents=len(cast.users),

@@ -53,6 +53,8 @@ class TeamRoutingOut(Schema):
     sticky: bool
     rebalance_minutes: int | None
     lane_tiers: list[str]
+    angry_first: bool = Field(description="Waiting tickets of angry customers go out first.")
+    angry_threshold: float = Field(description="The customer's anger (0-1) from which they go first.")
 
 
 class TeamRoutingPatchIn(Schema):
@@ -63,6 +65,8 @@ class TeamRoutingPatchIn(Schema):
         None, ge=0, le=MAX_REBALANCE_MINUTES, description="0 switches reassignment off."
     )
     lane_tiers: list[Annotated[str, Field(max_length=32)]] | None = Field(None, max_length=10)
+    angry_first: bool | None = None
+    angry_threshold: float | None = Field(None, gt=0, le=1)
 
 
 def _presence_out(row: Availability) -> dict[str, Any]:
@@ -87,6 +91,8 @@ def _routing_out(team: Team) -> dict[str, Any]:
         "sticky": row.sticky,
         "rebalance_minutes": row.rebalance_minutes,
         "lane_tiers": row.lane_tiers or [],
+        "angry_first": row.angry_first,
+        "angry_threshold": row.angry_threshold,
     }
 
 
@@ -154,5 +160,7 @@ def update_team_routing(request: HttpRequest, team_id: ObjectId, payload: TeamRo
         sticky=payload.sticky,
         rebalance_minutes=(payload.rebalance_minutes or None) if "rebalance_minutes" in fields else ...,
         lane_tiers=payload.lane_tiers,
+        angry_first=payload.angry_first,
+        angry_threshold=payload.angry_threshold,
     )
     return _routing_out(team)

@@ -15,11 +15,17 @@ and stores the ``Decision`` with its reason on the ticket's timeline. The rules,
    their capacity for the channel; the one given a ticket longest ago on a tie).
 
 Ties end on the agent id, so the same inputs always give the same decision.
+
+The **queue's order** (``queue_order``), when agents have room for waiting tickets: angry customers
+first (when the team asks for it: assist read their latest message at least ``angry_threshold``
+angry), then the priority lane's customer tiers, then everyone else; within each, the highest
+priority, then the oldest, then the ticket id. An angry customer goes before a calm VIP: anger is
+about this conversation going wrong now, a tier about who the customer is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -128,3 +134,45 @@ def _share(candidate: Candidate, channel: str) -> float:
 def weighted_load(priorities: Iterable[int]) -> float:
     """An agent's load from the priorities of their open tickets."""
     return sum(PRIORITY_WEIGHT.get(priority, 1.0) for priority in priorities)
+
+
+# ---------------------------------------------------------------- the queue's order
+
+ANGRY_LANE, TIER_LANE, OTHERS = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A ticket nobody has yet, waiting in its team's queue."""
+
+    id: int
+    priority: int = 2
+    created: float = 0.0  # when it was opened (any increasing stamp)
+    tier: str = ""  # the customer's
+    anger: float | None = None  # of the customer's latest message, 0..1; None: not read
+
+
+def lane(ticket: Waiting, *, lane_tiers: Collection[str] = (), angry_threshold: float | None = None) -> int:
+    """``ANGRY_LANE`` when the team puts angry customers first (``angry_threshold`` not None) and this
+    one is; else ``TIER_LANE`` for the priority lane's tiers; else ``OTHERS``."""
+    if angry_threshold is not None and ticket.anger is not None and ticket.anger >= angry_threshold:
+        return ANGRY_LANE
+    if ticket.tier in lane_tiers:
+        return TIER_LANE
+    return OTHERS
+
+
+def queue_order(
+    waiting: Iterable[Waiting], *, lane_tiers: Collection[str] = (), angry_threshold: float | None = None
+) -> list[Waiting]:
+    """The waiting tickets in the order agents get them: by lane, then the highest priority, then the
+    oldest, then the id (``routing.services`` reads the head of the same order in SQL)."""
+    return sorted(
+        waiting,
+        key=lambda t: (
+            lane(t, lane_tiers=lane_tiers, angry_threshold=angry_threshold),
+            -t.priority,
+            t.created,
+            t.id,
+        ),
+    )

@@ -33,6 +33,10 @@ class TeamRouting(models.Model):
     )
     # Customer tiers whose tickets go first when agents become free (the priority lane), e.g. ["vip"].
     lane_tiers = models.JSONField(_("priority lane tiers"), default=list, blank=True)
+    # Angry customers first: waiting tickets whose customer's latest message reads at least this angry
+    # (``Ticket.anger``, 0..1, as assist read it) go out before the priority lane (``choose.queue_order``).
+    angry_first = models.BooleanField(_("angry customers first"), default=False)
+    angry_threshold = models.FloatField(_("anger from which a customer goes first"), default=0.6)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -89,6 +89,8 @@ def team_routing_update(
     sticky: bool | None = None,
     rebalance_minutes: Any = ...,  # int, or None for never; ... leaves it
     lane_tiers: Sequence[str] | None = None,
+    angry_first: bool | None = None,
+    angry_threshold: float | None = None,
 ) -> TeamRouting:
     """Change how a team routes its tickets (leads; a supervisor, for their own teams)."""
     require(actor, "routing.manage")
@@ -116,6 +118,12 @@ def team_routing_update(
             raise InvalidInput(field="lane_tiers", limit=MAX_LANE_TIERS)
         if tiers != row.lane_tiers:
             row.lane_tiers = changed["lane_tiers"] = tiers
+    if angry_first is not None and angry_first != row.angry_first:
+        row.angry_first = changed["angry_first"] = angry_first
+    if angry_threshold is not None and angry_threshold != row.angry_threshold:
+        if not 0 < float(angry_threshold) <= 1:
+            raise InvalidInput(field="angry_threshold")
+        row.angry_threshold = changed["angry_threshold"] = float(angry_threshold)
     if changed:
         row.save()
         audit_record(actor=actor, action="team.routing_updated", target=team, data=changed)
@@ -439,17 +447,32 @@ def _give(
 # ---------------------------------------------------------------- the queue
 
 
-def _queue_head(team_id: int, lane_tiers: Sequence[str], skip: Sequence[int]) -> int | None:
-    """The next unassigned ticket of the team: the priority lane (customers of the lane's tiers)
-    first, then by priority, then the oldest."""
+def _lanes(settings: TeamRouting) -> list[Q]:
+    """The team's lanes before everyone else, in ``choose.queue_order``'s order: angry customers (when
+    the team puts them first), then the priority lane's tiers."""
+    lanes = []
+    if settings.angry_first:
+        lanes.append(Q(anger__gte=settings.angry_threshold))
+    if settings.lane_tiers:
+        lanes.append(Q(customer__tier__in=settings.lane_tiers))
+    return lanes
+
+
+def _queue_head(team_id: int, lanes: Sequence[Q], skip: Sequence[int], empty: set[int]) -> int | None:
+    """The next unassigned ticket of the team in ``choose.queue_order``'s order: the first ticket of
+    each lane in turn, then by priority, then the oldest. A lane found empty is not asked again in
+    the same drain (``empty``: each lane's query walks the team's queue index until it finds one, so
+    an empty lane would cost a walk of the whole queue per ticket given); a ticket joining it
+    meanwhile goes out by its priority, or first in the next drain."""
     base = Ticket.objects.filter(UNASSIGNED, team_id=team_id, status__in=WORKING).exclude(pk__in=skip)
     order = ("-priority", "created_at", "id")
-    if lane_tiers:
-        head = (
-            base.filter(customer__tier__in=lane_tiers).order_by(*order).values_list("id", flat=True).first()
-        )
+    for index, condition in enumerate(lanes):
+        if index in empty:
+            continue
+        head = base.filter(condition).order_by(*order).values_list("id", flat=True).first()
         if head is not None:
             return head
+        empty.add(index)
     return base.order_by(*order).values_list("id", flat=True).first()
 
 
@@ -461,8 +484,10 @@ def queue_drain(*, team_id: int, limit: int = DRAIN_BATCH, cause: str = "availab
     skip_locked = connection.features.has_select_for_update_skip_locked
     done: list[Routed] = []
     tried: list[int] = []
+    lanes = _lanes(settings)
+    empty: set[int] = set()  # lanes found empty in this drain
     while len(done) < limit:
-        head = _queue_head(team_id, settings.lane_tiers, tried)
+        head = _queue_head(team_id, lanes, tried, empty)
         if head is None:
             break
         routed = ticket_route(ticket_id=head, cause=cause, skip_locked=skip_locked)

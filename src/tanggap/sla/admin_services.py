@@ -19,7 +19,7 @@ from tanggap.core.audit import audit_record
 from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput, PermissionDenied
 from tanggap.customers.models import normalise_tier
 from tanggap.inboxes.models import Inbox
-from tanggap.sla import clock
+from tanggap.sla import clock, targets
 from tanggap.sla.models import BusinessCalendar, Policy, RosterShift, TeamCalendar
 from tanggap.sla.selectors import ROSTER_ACTION, roster_can_manage
 from tanggap.tickets.models import ACTIVE_CONDITION, Channel, Priority, Ticket
@@ -342,6 +342,17 @@ def _clean_policy(values: dict[str, Any]) -> dict[str, Any]:
         out["tiers"] = _clean_texts(out["tiers"], "tiers", normalise_tier)
     if "tags" in out:
         out["tags"] = _clean_texts(out["tags"], "tags", normalise_tag)
+    if "intents" in out:
+        out["intents"] = _clean_choices(out["intents"], targets.INTENTS, "intents")
+    if "sentiments" in out:
+        out["sentiments"] = _clean_choices(out["sentiments"], targets.SENTIMENTS, "sentiments")
+    if out.get("min_anger") is not None:
+        try:
+            out["min_anger"] = round(float(out["min_anger"]), 4)
+        except (TypeError, ValueError):
+            raise InvalidInput("anger is a share from 0 to 1", field="min_anger") from None
+        if not 0 <= out["min_anger"] <= 1:  # NaN is refused too
+            raise InvalidInput("anger is a share from 0 to 1", field="min_anger")
     for field in ("first_response_minutes", "next_response_minutes", "resolution_minutes"):
         if field in out:
             out[field] = _clean_minutes(out[field], field)
@@ -384,6 +395,9 @@ def policy_create(
     inboxes: Sequence[int] = (),
     tiers: Sequence[str] = (),
     tags: Sequence[str] = (),
+    intents: Sequence[str] = (),
+    sentiments: Sequence[str] = (),
+    min_anger: float | None = None,
     first_response_minutes: int | None = None,
     next_response_minutes: int | None = None,
     resolution_minutes: int | None = None,
@@ -404,6 +418,9 @@ def policy_create(
             "inboxes": inboxes,
             "tiers": tiers,
             "tags": tags,
+            "intents": intents,
+            "sentiments": sentiments,
+            "min_anger": min_anger,
             "first_response_minutes": first_response_minutes,
             "next_response_minutes": next_response_minutes,
             "resolution_minutes": resolution_minutes,
@@ -435,7 +452,8 @@ def policy_update(*, actor: Any, policy: Policy, **fields: Any) -> Policy:
     clocks are worked out again when something changed."""
     require(actor, MANAGE_ACTION)
     allowed = {
-        "name", "channels", "priorities", "inboxes", "tiers", "tags", "first_response_minutes",
+        "name", "channels", "priorities", "inboxes", "tiers", "tags", "intents", "sentiments", "min_anger",
+        "first_response_minutes",
         "next_response_minutes", "resolution_minutes", "warn_percent", "escalate_percent", "pause_on_hold",
         "breach_priority", "breach_team", "breach_assignee", "is_active",
     }  # fmt: skip

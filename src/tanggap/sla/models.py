@@ -75,6 +75,11 @@ class Policy(models.Model):
     inboxes = models.JSONField(_("inboxes"), default=list, blank=True)  # inbox ids
     tiers = models.JSONField(_("customer tiers"), default=list, blank=True)
     tags = models.JSONField(_("tags"), default=list, blank=True)  # any one of them
+    # What assist read in the customer's messages (the ticket's columns): any one of the intents found
+    # so far, the latest message's sentiment, and its anger (0..1) at least this much.
+    intents = models.JSONField(_("intents"), default=list, blank=True)
+    sentiments = models.JSONField(_("sentiments"), default=list, blank=True)
+    min_anger = models.FloatField(_("at least this angry"), null=True, blank=True)
     first_response_minutes = models.PositiveIntegerField(_("first response (minutes)"), null=True, blank=True)
     next_response_minutes = models.PositiveIntegerField(_("next response (minutes)"), null=True, blank=True)
     resolution_minutes = models.PositiveIntegerField(_("resolution (minutes)"), null=True, blank=True)

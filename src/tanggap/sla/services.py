@@ -68,7 +68,24 @@ def rule_of(policy: Policy) -> targets.Rule:
         inboxes=frozenset(int(i) for i in policy.inboxes or ()),
         tiers=frozenset(normalise_tier(tier) for tier in policy.tiers or ()),
         tags=frozenset(policy.tags or ()),
+        intents=frozenset(policy.intents or ()),
+        sentiments=frozenset(policy.sentiments or ()),
+        min_anger=policy.min_anger,
     )
+
+
+# Read for each ticket, in ``_TicketFacts``' order.
+_FACT_COLUMNS = (
+    "channel",
+    "priority",
+    "team_id",
+    "created_at",
+    "due_at",
+    "customer__tier",
+    "intents",
+    "sentiment",
+    "anger",
+)
 
 
 class _TicketFacts(NamedTuple):
@@ -78,6 +95,9 @@ class _TicketFacts(NamedTuple):
     created_at: datetime
     due_at: datetime | None
     tier: str  # the customer's
+    intents: str  # what assist read: ",cancel,refund,"
+    sentiment: str
+    anger: float | None
 
 
 def _event(
@@ -112,12 +132,11 @@ def clocks_refresh(
     if not ids:
         return {}
     # Plain values throughout: a sweep works out thousands of tickets a minute.
-    tickets: dict[int, _TicketFacts] = {
-        pk: _TicketFacts(channel, priority, team_id, created_at, due_at, tier or "")
-        for pk, channel, priority, team_id, created_at, due_at, tier in Ticket.objects.filter(
-            pk__any_of=ids
-        ).values_list("pk", "channel", "priority", "team_id", "created_at", "due_at", "customer__tier")
-    }
+    tickets: dict[int, _TicketFacts] = {}
+    for pk, channel, priority, team_id, created_at, due_at, tier, *signals in Ticket.objects.filter(
+        pk__any_of=ids
+    ).values_list("pk", *_FACT_COLUMNS):
+        tickets[pk] = _TicketFacts(channel, priority, team_id, created_at, due_at, tier or "", *signals)
     tags: dict[int, set[str]] = {}
     for ticket_id, name in Ticket.tags.through.objects.filter(ticket_id__any_of=ids).values_list(
         "ticket_id", "tag__name"
@@ -153,6 +172,9 @@ def clocks_refresh(
             inbox=inbox_of.get(pk),
             tier=ticket.tier,
             tags=frozenset(tags.get(pk, ())),
+            intents=frozenset(intent for intent in ticket.intents.split(",") if intent),
+            sentiment=ticket.sentiment,
+            anger=ticket.anger,
         )
         rule = targets.choose(rules, facts)
         if rule is None:

@@ -1,7 +1,8 @@
 """Response targets on a ticket's history: which policy applies, and where each clock stands. Pure.
 
-A **policy** (``Rule``) has conditions (channels, priorities, inboxes, customer tiers, tags; an empty
-condition matches anything) and ``Targets``: first response, next response and resolution, each a
+A **policy** (``Rule``) has conditions (channels, priorities, inboxes, customer tiers, tags, and what
+assist read in the customer's messages: intents, sentiment, a least anger; an empty condition matches
+anything) and ``Targets``: first response, next response and resolution, each a
 span of business time on a ``clock.Calendar``, and the share of a target after which a warning is due.
 ``choose`` takes the first rule, in order, whose conditions all hold.
 
@@ -36,6 +37,12 @@ from typing import Literal
 from tanggap.sla.clock import Calendar, add_business_time, business_time_between
 
 ZERO = timedelta(0)
+# What assist reads in a customer message, as the ticket's columns hold it; spelled out here because
+# sla sits below assist and never imports it.
+INTENTS = frozenset(
+    {"cancel", "refund", "complaint", "delivery", "payment", "account", "escalation", "question", "praise"}
+)
+SENTIMENTS = frozenset({"negative", "neutral", "positive"})
 PAUSED_BY_DEFAULT = frozenset({"pending", "on_hold"})
 FINISHED = frozenset({"solved", "closed"})
 
@@ -84,6 +91,9 @@ class Facts:
     inbox: int | None = None
     tier: str = ""
     tags: frozenset[str] = frozenset()
+    intents: frozenset[str] = frozenset()  # every intent found in the customer's messages so far
+    sentiment: str = ""  # of the customer's latest message; "" before any reading
+    anger: float | None = None  # of the customer's latest message, 0..1; None before any reading
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +105,9 @@ class Rule:
     inboxes: frozenset[int] = frozenset()
     tiers: frozenset[str] = frozenset()
     tags: frozenset[str] = frozenset()  # any one of them
+    intents: frozenset[str] = frozenset()  # any one of them
+    sentiments: frozenset[str] = frozenset()
+    min_anger: float | None = None  # a ticket with no reading never matches
 
     def matches(self, facts: Facts) -> bool:
         return (
@@ -103,6 +116,9 @@ class Rule:
             and (not self.inboxes or facts.inbox in self.inboxes)
             and (not self.tiers or facts.tier in self.tiers)
             and (not self.tags or bool(self.tags & facts.tags))
+            and (not self.intents or bool(self.intents & facts.intents))
+            and (not self.sentiments or facts.sentiment in self.sentiments)
+            and (self.min_anger is None or (facts.anger is not None and facts.anger >= self.min_anger))
         )
 
 

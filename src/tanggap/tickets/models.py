@@ -113,6 +113,13 @@ class Ticket(models.Model):
     # When the current assignee was given the ticket (routing does not take a ticket away from an
     # agent sooner than its team's reassignment time after this).
     assigned_at = models.DateTimeField(null=True, blank=True)
+    # What assist read in the customer's latest message (sentiment, emotion, anger 0..1) and every intent
+    # it found in their messages so far (",cancel,refund,"): plain columns, so the queue, routing,
+    # triggers and response-target policies filter on them without knowing assist.
+    sentiment = models.CharField(_("sentiment"), max_length=8, blank=True, default="")
+    emotion = models.CharField(_("emotion"), max_length=8, blank=True, default="")
+    anger = models.FloatField(_("anger"), null=True, blank=True)
+    intents = models.CharField(_("intents"), max_length=200, blank=True, default="")
 
     class Meta:
         verbose_name = _("ticket")

@@ -73,6 +73,10 @@ class QueueFilter:
     sort: str = "-updated_at"
     # Exactly these tickets (a report's figure links to the tickets behind it); empty: no such filter.
     ticket_ids: tuple[int, ...] = ()
+    # What assist read in the customer's messages: a sentiment, one intent, anger at least this (0..1).
+    sentiment: str = ""
+    intent: str = ""
+    min_anger: float | None = None
 
 
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -114,6 +118,12 @@ def ticket_list_for_queue(*, user: Any, filters: QueueFilter) -> QuerySet[Ticket
         qs = qs.filter(channel=filters.channel)
     if filters.ticket_ids:
         qs = qs.filter(pk__in=filters.ticket_ids)
+    if filters.sentiment:
+        qs = qs.filter(sentiment=filters.sentiment)
+    if filters.intent:
+        qs = qs.filter(intents__contains=f",{filters.intent},")
+    if filters.min_anger is not None:
+        qs = qs.filter(anger__gte=filters.min_anger)
     order = SORTS.get(filters.sort, SORTS["-updated_at"])
     return qs.select_related("customer", "team", "assignee").prefetch_related("tags").order_by(*order)
 
@@ -132,6 +142,9 @@ class TicketRow:
     assignee_name: str
     tags: tuple[str, ...]
     due_at: datetime | None = None  # the earliest instant a running response clock runs out
+    sentiment: str = ""
+    anger: float | None = None
+    intents: tuple[str, ...] = ()
 
 
 _ROW_COLUMNS = (
@@ -148,6 +161,9 @@ _ROW_COLUMNS = (
     "assignee__last_name",
     "assignee__username",
     "due_at",
+    "sentiment",
+    "anger",
+    "intents",
 )
 
 
@@ -171,6 +187,9 @@ def ticket_rows(tickets: QuerySet[Ticket]) -> list[TicketRow]:
             assignee_name=User.label_of(display, first, last, username) if username else "",
             tags=tuple(tags.get(pk, ())),
             due_at=due_at,
+            sentiment=sentiment,
+            anger=anger,
+            intents=tuple(i for i in intents.split(",") if i),
         )
         for (
             pk,
@@ -186,6 +205,9 @@ def ticket_rows(tickets: QuerySet[Ticket]) -> list[TicketRow]:
             last,
             username,
             due_at,
+            sentiment,
+            anger,
+            intents,
         ) in values
     ]
 

@@ -729,6 +729,34 @@ def ticket_event_add(
     return _event(ticket, code, actor, at or timezone.now(), **data)
 
 
+def ticket_signals_set(
+    *,
+    ticket_id: int,
+    intents: Sequence[str],
+    sentiment: str | None = None,
+    emotion: str | None = None,
+    anger: float | None = None,
+) -> None:
+    """Store what assist read in a customer message: the intents add to those found before; sentiment,
+    emotion and anger are given for the customer's latest message only. Derived data, not an agent's
+    change: no timeline entry or audit row, but the ticket is flagged so its response-target policy is
+    chosen again (policies may ask for an intent or a sentiment)."""
+    with transaction.atomic():
+        current = (
+            Ticket.objects.select_for_update().filter(pk=ticket_id).values_list("intents", flat=True).first()
+        )
+        if current is None:
+            return
+        merged = sorted({i for i in current.split(",") if i} | set(intents))
+        changes: dict[str, Any] = {
+            "intents": f",{','.join(merged)}," if merged else "",
+            "derived_stale": True,
+        }
+        if sentiment is not None:
+            changes |= {"sentiment": sentiment, "emotion": emotion or "", "anger": anger}
+        Ticket.objects.filter(pk=ticket_id).update(**changes)
+
+
 @transaction.atomic
 def ticket_merge(*, actor: User, source: Ticket, target: Ticket) -> Ticket:
     """Fold ``source`` into ``target``: its messages move over, and ``source`` is closed with a

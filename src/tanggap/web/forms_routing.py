@@ -42,6 +42,23 @@ class TeamRoutingForm(forms.Form):
         help_text=_("Comma-separated, e.g. vip, gold. Their tickets go first when agents have room."),
     )
 
+    angry_first = forms.BooleanField(
+        label=_("Angry customers first"),
+        required=False,
+        help_text=_(
+            "Waiting tickets whose customer's latest message reads at least this angry go out first, "
+            "before the priority lane."
+        ),
+    )
+    angry_threshold = forms.IntegerField(
+        label=_("Anger from which a customer goes first (%)"),
+        min_value=1,
+        max_value=100,
+        initial=60,
+        required=False,
+        help_text=_("How angry assist read the customer's latest message, from 1 to 100 percent."),
+    )
+
     def clean_lane_tiers(self) -> list[str]:
         return [t.strip() for t in self.cleaned_data["lane_tiers"].split(",") if t.strip()]
 

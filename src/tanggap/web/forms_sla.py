@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from tanggap.accounts.models import Team, User
 from tanggap.sla import clock
 from tanggap.tickets.models import Channel, Priority
+from tanggap.web.assist_labels import INTENT_LABELS, SENTIMENT_LABELS
 from tanggap.web.forms import Form
 
 # Indonesia's three zones first, then every IANA zone this machine knows.
@@ -282,6 +283,29 @@ class PolicyForm(Form):
         max_length=2000,
         help_text=_("Separated by commas, e.g. gold, platinum."),
     )
+    intents = forms.MultipleChoiceField(
+        label=_("Customer's intents"),
+        choices=list(INTENT_LABELS.items()),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("What assist found in the customer's messages so far; any one of them matches."),
+    )
+    sentiments = forms.MultipleChoiceField(
+        label=_("Sentiment of the customer's latest message"),
+        choices=list(SENTIMENT_LABELS.items()),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    min_anger = forms.IntegerField(
+        label=_("Customer at least this angry (%)"),
+        min_value=0,
+        max_value=100,
+        required=False,
+        help_text=_(
+            "How angry assist read the customer's latest message, 0 to 100. Empty: any; a ticket "
+            "assist has not read does not match."
+        ),
+    )
     first_response = MinutesField(label=_("First response"))
     next_response = MinutesField(label=_("Next response"))
     resolution = MinutesField(label=_("Resolution"))
@@ -359,6 +383,9 @@ def policy_initial(row: Any) -> dict[str, Any]:
         "inboxes": row.inboxes,
         "tags": ", ".join(row.tags),
         "tiers": ", ".join(row.tiers),
+        "intents": row.intents,
+        "sentiments": row.sentiments,
+        "min_anger": None if row.min_anger is None else round(row.min_anger * 100),
         "first_response": format_minutes(row.first_response_minutes),
         "next_response": format_minutes(row.next_response_minutes),
         "resolution": format_minutes(row.resolution_minutes),

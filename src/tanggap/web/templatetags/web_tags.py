@@ -9,6 +9,7 @@ from html import escape
 from typing import Any
 
 from django import template
+from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -274,6 +275,10 @@ def event_sentence(message: Message) -> SafeString:
         return format_html(
             _("Follow-up of closed ticket {ticket}"), ticket=_ticket_link(data.get("follow_up_of"))
         )
+    if code == "recovery_offered":
+        from tanggap.web.views.recovery import offer_event_sentence
+
+        return offer_event_sentence(actor, data)
     if code in ("trigger_fired", "triggers_stopped"):
         from tanggap.web.views.automations import trigger_event_sentence
 
@@ -344,6 +349,7 @@ def ticket_row_list(
             else ""
         )
         tags = "".join(f'<span class="tag">{escape(tag)}</span>' for tag in row.tags)
+        tags += signal_chips(row.sentiment, row.anger, row.intents)
         status, priority = escape(row.status), int(row.priority)
         url = escape(cached_reverse("web:ticket", [number]))
         status_label = escape(str(statuses.get(row.status, "")))
@@ -364,6 +370,78 @@ def ticket_row_list(
         )
     # Every value above is escaped (``when`` returns safe, escaped HTML).
     return mark_safe("\n".join(parts))  # noqa: S308
+
+
+ANGRY = 0.5  # an anger score from which the customer is shown as angry
+
+
+def signal_chips(sentiment: str, anger: float | None, intents: Sequence[str]) -> str:
+    """Small labels for what assist read in the customer's messages (escaped HTML)."""
+    labels = signal_labels()
+    chips = []
+    if anger is not None and anger >= ANGRY:
+        title = escape(_("Anger %(percent)s%%") % {"percent": round(anger * 100)})
+        chips.append(f'<span class="signal signal-angry" title="{title}">{escape(labels["angry"])}</span>')
+    elif sentiment in ("negative", "positive"):
+        chips.append(f'<span class="signal signal-{sentiment}">{escape(labels[sentiment])}</span>')
+    chips += [
+        f'<span class="signal signal-intent">{escape(labels.get(i, i))}</span>'
+        for i in intents
+        if i != "question"
+    ]
+    return f'<span class="signals">{"".join(chips)}</span>' if chips else ""
+
+
+def signal_labels() -> dict[str, str]:
+    return {
+        "angry": _("Angry"),
+        "negative": _("Negative"),
+        "neutral": _("Neutral"),
+        "positive": _("Positive"),
+        "cancel": _("Cancel"),
+        "refund": _("Refund"),
+        "complaint": _("Complaint"),
+        "delivery": _("Delivery"),
+        "payment": _("Payment"),
+        "account": _("Account"),
+        "escalation": _("Escalation"),
+        "question": _("Question"),
+        "praise": _("Praise"),
+        "anger": _("Anger"),
+        "fear": _("Fear"),
+        "happy": _("Happy"),
+        "love": _("Love"),
+        "sadness": _("Sadness"),
+        "id": _("Indonesian"),
+        "en": _("English"),
+        "other": _("Other language"),
+    }
+
+
+@register.simple_tag
+def message_signals(message: Any) -> SafeString:
+    """Chips for one customer message's signals, and the questions it asks; empty until assist read it."""
+    try:
+        signals = message.signals
+    except ObjectDoesNotExist:
+        return mark_safe("")
+    labels = signal_labels()
+    chips = signal_chips(signals.sentiment, signals.anger, signals.intents)
+    language = f'<span class="signal">{escape(labels.get(signals.language, signals.language))}</span>'
+    emotion = escape(labels.get(signals.emotion, signals.emotion))
+    title = escape(
+        _("Emotion: %(emotion)s, anger %(percent)s%%")
+        % {"emotion": emotion, "percent": round(signals.anger * 100)}
+    )
+    html = f'<span class="signals" title="{title}">{language}</span>{chips}'
+    if signals.questions:
+        items = "".join(f"<li>{escape(q['text'])}</li>" for q in signals.questions)
+        summary = escape(
+            ngettext("%(count)s question", "%(count)s questions", len(signals.questions))
+            % {"count": len(signals.questions)}
+        )
+        html += f'<details class="tl-questions"><summary>{summary}</summary><ul>{items}</ul></details>'
+    return mark_safe(html)  # noqa: S308 - every value is escaped
 
 
 @register.filter

@@ -23,6 +23,7 @@ from tanggap.automations import triggers as services
 from tanggap.automations.models import Trigger, TriggerEvent
 from tanggap.core.errors import ApplicationError, NotFound
 from tanggap.tickets.models import Channel, Priority, Status
+from tanggap.web.assist_labels import EMOTION_LABELS, INTENT_LABELS, SENTIMENT_LABELS, percent, share
 from tanggap.web.views.common import AuthedRequest, error_message, not_found_as_404, parse_int, require_action
 
 MANAGE = services.MANAGE_ACTION
@@ -39,6 +40,10 @@ FIELD_LABELS: dict[str, Any] = {
     "message": gettext_lazy("Message text"),
     "tier": gettext_lazy("Customer tier"),
     "automatic": gettext_lazy("Message is automatic"),
+    "sentiment": gettext_lazy("Customer's sentiment"),
+    "emotion": gettext_lazy("Customer's emotion"),
+    "anger": gettext_lazy("Customer's anger"),
+    "intent": gettext_lazy("Customer's intents"),
 }
 OP_LABELS: dict[str, Any] = {
     "is": gettext_lazy("is"),
@@ -65,7 +70,7 @@ ACTION_LABELS: dict[str, Any] = {
     "webhook": gettext_lazy("Call a webhook"),
 }
 # Condition fields whose value is picked from a list (the builder shows a select for them).
-CHOICE_FIELDS = ("channel", "priority", "status", "team", "assignee")
+CHOICE_FIELDS = ("channel", "priority", "status", "team", "assignee", "sentiment", "emotion", "intent")
 MAX_ROWS = 20
 
 
@@ -80,6 +85,9 @@ def _names(choices: selectors.BuilderChoices | None) -> dict[str, dict[Any, str]
         "team": dict(choices.teams) if choices else {},
         "assignee": dict(choices.agents) if choices else {},
         "webhook": dict(choices.webhooks) if choices else {},
+        "sentiment": {k: str(v) for k, v in SENTIMENT_LABELS.items()},
+        "emotion": {k: str(v) for k, v in EMOTION_LABELS.items()},
+        "intent": {k: str(v) for k, v in INTENT_LABELS.items()},
     }
 
 
@@ -90,6 +98,8 @@ def describe_condition(condition: Mapping[str, Any], names: Mapping[str, Mapping
         return f"{label} {verb}"
     if name in names:
         value = names[name].get(value, f"#{value}")
+    elif name == "anger":
+        value = f"{percent(value)} %"
     return f"{label} {verb} “{value}”"
 
 
@@ -257,6 +267,8 @@ def _condition_from(data: QueryDict, n: int) -> dict[str, Any] | None:
     if not name:
         return None  # an empty row
     value: Any = data.get(f"c-{n}-{name}" if name in CHOICE_FIELDS else f"c-{n}-value", "")
+    if name == "anger":  # typed as a percentage, stored as a share
+        value = share(data.get(f"c-{n}-anger", ""))
     return {"field": name, "op": data.get(f"c-{n}-op", ""), "value": value}
 
 
@@ -305,7 +317,10 @@ def _builder(
     status: int = 200,
 ) -> HttpResponse:
     choices = selectors.builder_choices(user=request.user)
-    condition_rows = [{"n": n, "c": c, "bad": bad == ("conditions", n)} for n, c in enumerate(conditions)]
+    condition_rows = [
+        {"n": n, "c": c, "bad": bad == ("conditions", n), "percent": percent(c.get("value"))}
+        for n, c in enumerate(conditions)
+    ]
     action_rows = [{"n": n, "a": a, "bad": bad == ("actions", n)} for n, a in enumerate(actions)]
     if not action_rows:
         action_rows = [{"n": 0, "a": {}, "bad": False}]
@@ -334,6 +349,9 @@ def _builder(
             "agents": choices.agents,
             "webhooks": choices.webhooks,
             "choice_fields": CHOICE_FIELDS,
+            "sentiments": list(SENTIMENT_LABELS.items()),
+            "emotions": list(EMOTION_LABELS.items()),
+            "intents": list(INTENT_LABELS.items()),
         },
         status=status,
     )
@@ -444,6 +462,18 @@ def _step_words(step: rules.Step, names: Mapping[str, Mapping[Any, str]]) -> str
     return describe_action(action, names)
 
 
+def _signal_words(ticket: Any, names: Mapping[str, Mapping[Any, str]]) -> list[tuple[Any, str]]:
+    """What assist read on the ticket, for the test page (the values its conditions compare)."""
+    intents = [names["intent"].get(i, i) for i in ticket.intents.split(",") if i]
+    found = [
+        ("sentiment", names["sentiment"].get(ticket.sentiment, "")),
+        ("emotion", names["emotion"].get(ticket.emotion, "")),
+        ("anger", f"{percent(ticket.anger)} %" if ticket.anger is not None else ""),
+        ("intent", ", ".join(intents)),
+    ]
+    return [(FIELD_LABELS[name], text) for name, text in found if text]
+
+
 @require_GET
 @login_required
 @require_action(MANAGE)
@@ -465,6 +495,7 @@ def trigger_test(request: AuthedRequest, trigger_id: int) -> HttpResponse:
             context["run"] = run
             context["conditions"] = [(describe_condition(c, names), holds) for c, holds in run.conditions]
             context["steps"] = [(_step_words(step, names), step.changes) for step in run.steps]
+            context["signals"] = _signal_words(ticket, names)
     return render(request, "web/admin/trigger_test.html", context)
 
 

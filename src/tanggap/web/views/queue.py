@@ -17,6 +17,7 @@ from tanggap.tickets.models import Channel, Priority, Status
 from tanggap.tickets.selectors import QueueFilter, ticket_list_for_queue, ticket_rows, ticket_visible_qs
 from tanggap.tickets.services import ticket_bulk
 from tanggap.web.forms import BulkForm
+from tanggap.web.templatetags.web_tags import ANGRY, signal_labels
 from tanggap.web.views.common import (
     AuthedRequest,
     page_errors,
@@ -39,6 +40,28 @@ SORTS = {
     "priority": ("-priority", gettext_lazy("Priority")),
 }
 DEFAULT_SORT = "due"
+SENTIMENTS = ("negative", "neutral", "positive")
+INTENTS = (
+    "cancel",
+    "refund",
+    "complaint",
+    "delivery",
+    "payment",
+    "account",
+    "escalation",
+    "question",
+    "praise",
+)
+
+
+def signal_choices() -> dict[str, list[tuple[str, str]]]:
+    labels = signal_labels()
+    return {
+        "sentiments": [(s, labels[s]) for s in SENTIMENTS],
+        "intents": [(i, labels[i]) for i in INTENTS],
+    }
+
+
 STATUS_CHOICES = [("active", gettext_lazy("Active")), *Status.choices, ("any", gettext_lazy("Any status"))]
 
 
@@ -49,6 +72,8 @@ def queue_filter(request: AuthedRequest) -> QueueFilter:
     sort = get.get("sort", DEFAULT_SORT)
     priority = parse_int(get.get("priority"))
     channel = get.get("channel", "")
+    sentiment = get.get("sentiment", "")
+    intent = get.get("intent", "")
     return QueueFilter(
         view=view if view in VIEWS else "all",
         team_id=parse_int(get.get("team")),
@@ -59,6 +84,9 @@ def queue_filter(request: AuthedRequest) -> QueueFilter:
         channel=channel if channel in Channel.values else "",
         sort=SORTS.get(sort, SORTS[DEFAULT_SORT])[0],
         ticket_ids=ticket_ids(get.get("ids", "")),
+        sentiment=sentiment if sentiment in SENTIMENTS else "",
+        intent=intent if intent in INTENTS else "",
+        min_anger=ANGRY if get.get("angry") == "1" else None,
     )
 
 
@@ -92,6 +120,7 @@ def queue(request: AuthedRequest) -> HttpResponse:
             "sort": sort if sort in SORTS else DEFAULT_SORT,
             "warn_at": warn_instants([row.id for row in page.items]),
             "statuses": STATUS_CHOICES,
+            **signal_choices(),
             "priorities": Priority.choices,
             "channels": Channel.choices,
             "teams": teams,

@@ -46,6 +46,7 @@ def routing_team(request: AuthedRequest, team_id: int) -> HttpResponse:
         form = TeamRoutingForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
+            threshold = data["angry_threshold"]  # a percentage, stored as a share
             try:
                 team_routing_update(
                     actor=request.user,
@@ -55,6 +56,8 @@ def routing_team(request: AuthedRequest, team_id: int) -> HttpResponse:
                     sticky=data["sticky"],
                     rebalance_minutes=data["rebalance_minutes"],
                     lane_tiers=data["lane_tiers"],
+                    angry_first=data["angry_first"],
+                    angry_threshold=None if threshold is None else threshold / 100,
                 )
             except ApplicationError as exc:
                 form.add_error(None, error_message(exc))
@@ -69,6 +72,8 @@ def routing_team(request: AuthedRequest, team_id: int) -> HttpResponse:
                 "sticky": current.sticky,
                 "rebalance_minutes": current.rebalance_minutes,
                 "lane_tiers": ", ".join(current.lane_tiers),
+                "angry_first": current.angry_first,
+                "angry_threshold": round(current.angry_threshold * 100),
             }
         )
     board = team_board(user=request.user, team_id=team.pk)

@@ -28,6 +28,7 @@ from tanggap.core.errors import ApplicationError, ErrorCode
 from tanggap.sla import admin_services as services
 from tanggap.sla import selectors
 from tanggap.tickets.models import Channel, Priority
+from tanggap.web.assist_labels import INTENT_LABELS, SENTIMENT_LABELS, percent
 from tanggap.web.forms_sla import (
     CalendarForm,
     PolicyForm,
@@ -66,6 +67,7 @@ _ERRORS: dict[tuple[str, str], Any] = {
     ),
     (ErrorCode.INVALID_INPUT, "agent"): gettext_lazy("The agent is not an active member of the team."),
     (ErrorCode.INVALID_INPUT, "ends_at"): gettext_lazy("A shift ends after it starts."),
+    (ErrorCode.INVALID_INPUT, "min_anger"): gettext_lazy("Give the anger as a percentage from 0 to 100."),
 }
 
 
@@ -265,7 +267,14 @@ def _policy_row(policy: Any, inbox_names: dict[int, str]) -> dict[str, Any]:
         *(inbox_names.get(int(i), f"#{i}") for i in policy.inboxes),
         *(f"#{tag}" for tag in policy.tags),
         *(_("tier %(tier)s") % {"tier": tier} for tier in policy.tiers),
+        *(str(INTENT_LABELS.get(i, i)) for i in policy.intents),
+        *(
+            _("sentiment %(sentiment)s") % {"sentiment": SENTIMENT_LABELS.get(s, s)}
+            for s in policy.sentiments
+        ),
     ]
+    if policy.min_anger is not None:
+        conditions.append(_("anger at least %(percent)s %%") % {"percent": percent(policy.min_anger)})
     targets = [
         (_("First response"), format_minutes(policy.first_response_minutes)),
         (_("Next response"), format_minutes(policy.next_response_minutes)),
@@ -296,6 +305,9 @@ def _policy_arguments(data: dict[str, Any]) -> dict[str, Any]:
         "inboxes": data["inboxes"],
         "tiers": data["tiers"],
         "tags": data["tags"],
+        "intents": data["intents"],
+        "sentiments": data["sentiments"],
+        "min_anger": None if data["min_anger"] is None else data["min_anger"] / 100,
         "first_response_minutes": data["first_response"],
         "next_response_minutes": data["next_response"],
         "resolution_minutes": data["resolution"],

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from tanggap.accounts.permissions import can
 from tanggap.accounts.selectors import agent_choices, agent_list, team_choices, team_list
+from tanggap.assist.recovery import recovery_offer_record
 from tanggap.core.blobs import default_store
 from tanggap.core.errors import ApplicationError, NotFound
 from tanggap.customers.services import customer_find_or_create
@@ -88,7 +89,9 @@ def _render_ticket(
     context = {
         "ticket": ticket,
         # With each reply's outgoing mail, for its delivery on the timeline (no query of its own).
-        "timeline": list(ticket_timeline(user=request.user, ticket=ticket).select_related("outbound_mail")),
+        "timeline": list(
+            ticket_timeline(user=request.user, ticket=ticket).select_related("outbound_mail", "signals")
+        ),
         "customer": ticket.customer,
         "identities": list(ticket.customer.identities.all()),
         "other_tickets": others[:OTHER_TICKETS_SHOWN],
@@ -154,6 +157,13 @@ def ticket_reply(request: AuthedRequest, ticket: Ticket) -> HttpResponse:
     except ApplicationError as exc:
         flash_error(request, exc)
         return _render_ticket(request, get_ticket(request, ticket.pk), reply_form=form)
+    policy_id = request.POST.get("recovery_policy", "")
+    if policy_id.isdigit() and len(policy_id) < 12:
+        # The agent took the coach's apology with the team's recovery offer: the offer is on the record.
+        try:
+            recovery_offer_record(actor=request.user, ticket=ticket, policy_id=int(policy_id))
+        except ApplicationError as exc:
+            flash_error(request, exc)
     if reply.delivery_status == DeliveryStatus.FAILED:
         messages.warning(request, _("The reply is saved, but it could not be sent: see why on the reply."))
     else:

@@ -1,0 +1,109 @@
+"""Signals of one customer message: language, sentiment, emotion with the anger score, intents and the
+questions it asks. Pure (NumPy only): the shipped models are read once from ``trained/``; nothing is
+downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import py3langid
+
+from tanggap.assist.features import analyse
+from tanggap.assist.linear import LinearModel, SharedVocabulary, load
+from tanggap.assist.questions import Question, questions
+from tanggap.core.text import guess_language
+
+MODELS_DIR = Path(__file__).resolve().parent / "trained"
+MODEL_NAMES = ("sentiment.id", "sentiment.en", "emotion.id", "emotion.en", "intents")
+LANGUAGES = ("id", "en", "other")
+
+
+class ModelsMissing(Exception):
+    """The trained artefacts are not installed (``tanggap assist train`` makes them)."""
+
+
+@dataclass(frozen=True)
+class Signals:
+    language: str
+    sentiment: str
+    sentiment_scores: dict[str, float]
+    emotion: str
+    emotion_scores: dict[str, float]
+    anger: float
+    intents: list[str]
+    questions: list[Question] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Models:
+    by_name: dict[str, LinearModel]
+    version: str
+    shared: SharedVocabulary
+
+
+@lru_cache(maxsize=1)
+def models(directory: Path = MODELS_DIR) -> Models:
+    """The shipped models, loaded once per process; the version is a digest of their bytes."""
+    digest = hashlib.sha256()
+    loaded = {}
+    for name in MODEL_NAMES:
+        path = directory / f"{name}.npz"
+        if not path.exists():
+            raise ModelsMissing(str(path))
+        digest.update(path.read_bytes())
+        loaded[name] = load(path)
+    return Models(loaded, digest.hexdigest()[:12], SharedVocabulary(list(loaded.values())))
+
+
+def language_of(text: str) -> str:
+    """ "id", "en" or "other": frequent-word markers first, then a character model for what they leave open
+    (Malay counts as Indonesian)."""
+    sample = text[:2000]
+    guess = guess_language(sample)
+    if guess:
+        return guess
+    if len(sample.split()) < 3:
+        return "other"
+    code, _ = py3langid.classify(sample)
+    if code in {"id", "ms"}:
+        return "id"
+    if code == "en":
+        return "en"
+    return "other"
+
+
+def classify(text: str, *, directory: Path = MODELS_DIR) -> Signals:
+    loaded = models(directory)
+    shipped = loaded.by_name
+    language = language_of(text)
+    side = "id" if language == "id" else "en"
+    found = loaded.shared.lookup(Counter(analyse(text)))
+    sentiment_model = shipped[f"sentiment.{side}"]
+    sentiment_scores = sentiment_model.scores(loaded.shared.vectors_of(found, sentiment_model))
+    emotion_model = shipped[f"emotion.{side}"]
+    emotion_scores = emotion_model.scores(loaded.shared.vectors_of(found, emotion_model))
+    intent_model = shipped["intents"]
+    intent_scores = intent_model.scores(loaded.shared.vectors_of(found, intent_model))
+    asked = questions(text, language if language != "other" else "")
+    intents = intent_model.labels(intent_scores)
+    if asked and "question" not in intents:
+        intents.append("question")
+    return Signals(
+        language=language,
+        sentiment=sentiment_model.labels(sentiment_scores)[0],
+        sentiment_scores=sentiment_scores,
+        emotion=emotion_model.labels(emotion_scores)[0],
+        emotion_scores=emotion_scores,
+        anger=emotion_scores["anger"],
+        intents=sorted(intents),
+        questions=asked,
+    )

@@ -1,0 +1,71 @@
+"""How well the reply coach agrees with a labelled set of drafts: per rule precision and recall.
+
+Pure: no Django. Rows are the JSON objects of ``tests/assist/coach_drafts.jsonl``; a CLI or the README
+reports ``evaluate(rows)`` per split. Rules are scored per draft; thoroughness per customer question.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .coach import RULES, CoachContext, check
+
+DRAFT_RULES = ("thank_vs_sorry", "real_apology", "honesty", "blame")
+
+
+def context_of(row: Mapping[str, Any]) -> CoachContext:
+    return CoachContext(
+        language=row.get("lang", ""),
+        situation=row.get("situation", "none"),
+        anger=float(row.get("anger", 0.0)),
+        customer_text=row.get("customer", ""),
+        promise_floor_hours=row.get("promise_floor_hours"),
+    )
+
+
+def _rate(hit: int, total: int) -> float:
+    return hit / total if total else 1.0
+
+
+def evaluate(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
+    """``{rule: {"tp", "fp", "fn", "precision", "recall"}}`` over ``rows``, for every rule in ``RULES``."""
+    counts = {rule: {"tp": 0, "fp": 0, "fn": 0} for rule in RULES}
+    for row in rows:
+        findings = check(row["draft"], context_of(row))
+        flagged = {finding.rule for finding in findings}
+        expect = row["expect"]
+        for rule in DRAFT_RULES:
+            _count(counts[rule], rule in flagged, bool(expect[rule]))
+        predicted = {f.quote.strip() for f in findings if f.rule == "thoroughness"}
+        expected = {q.strip() for q in expect["unanswered"]}
+        counts["thoroughness"]["tp"] += len(predicted & expected)
+        counts["thoroughness"]["fp"] += len(predicted - expected)
+        counts["thoroughness"]["fn"] += len(expected - predicted)
+    return {
+        rule: {
+            **c,
+            "precision": _rate(c["tp"], c["tp"] + c["fp"]),
+            "recall": _rate(c["tp"], c["tp"] + c["fn"]),
+        }
+        for rule, c in counts.items()
+    }
+
+
+def _count(counter: dict[str, int], predicted: bool, expected: bool) -> None:
+    if predicted and expected:
+        counter["tp"] += 1
+    elif predicted:
+        counter["fp"] += 1
+    elif expected:
+        counter["fn"] += 1
+
+
+def table(results: Mapping[str, Mapping[str, float]]) -> str:
+    """The figures as a fixed-width table, one rule a line."""
+    lines = [f"{'rule':<16}{'tp':>5}{'fp':>5}{'fn':>5}{'precision':>11}{'recall':>8}"]
+    for rule, r in results.items():
+        lines.append(
+            f"{rule:<16}{int(r['tp']):>5}{int(r['fp']):>5}{int(r['fn']):>5}{r['precision']:>11.3f}{r['recall']:>8.3f}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,50 @@
+"""Text to features for the assist classifiers: words, word pairs and the character n-grams inside each
+word, the same at training and at run time. Pure: no Django, no third-party code.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+
+MAX_CHARS = 2000  # a message is judged by its first 2,000 characters (after quotes were trimmed)
+CHAR_NGRAMS = (2, 3, 4, 5)
+MAX_WORD = 30  # longer "words" (hashes, base64) give no character n-grams
+
+_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_EMAIL = re.compile(r"\S+@\S+\.\w+")
+_MASK = re.compile(r"\[(?:username|url|name|religion)\]", re.IGNORECASE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_REPEAT = re.compile(r"(\w)\1{2,}")
+_WORD = re.compile(r"[^\W_]+|[!?]+|[:;]-?[()dp]", re.UNICODE)
+
+
+def normalise(text: str) -> str:
+    """Lower case, links/addresses/numbers as placeholders, "bangeeeet" as "bangeet"."""
+    text = text[:MAX_CHARS].lower()
+    text = _URL.sub(" urltoken ", text)
+    text = _EMAIL.sub(" emailtoken ", text)
+    text = _MASK.sub(" ", text)
+    text = _NUMBER.sub("0", text)
+    return _REPEAT.sub(r"\1\1", text)
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(normalise(text))
+
+
+def analyse(text: str) -> list[str]:
+    """Every feature of ``text``, repeated as often as it occurs."""
+    tokens = words(text)
+    features = [f"w {w}" for w in tokens]
+    features += [f"b {a} {b}" for a, b in pairwise(tokens)]
+    for w in tokens:
+        if len(w) > MAX_WORD or not w[0].isalnum():
+            continue
+        padded = f" {w} "
+        size = len(padded)
+        for n in CHAR_NGRAMS:
+            if n > size:
+                break
+            features += [padded[i : i + n] for i in range(size - n + 1)]
+    return features

@@ -1,0 +1,150 @@
+"""A trained linear text model as plain arrays: vocabulary, idf weights, one weight column per class.
+
+Pure (NumPy only): loads the shipped ``.npz`` artefacts and scores texts the way scikit-learn's
+``TfidfVectorizer(sublinear_tf=True)`` and ``LogisticRegression`` did at training time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tanggap.assist.features import analyse
+
+
+@dataclass(frozen=True)
+class Vectors:
+    """The sparse, l2-normalised tf-idf vector of one text: column indices and their values."""
+
+    index: np.ndarray
+    value: np.ndarray
+
+
+@dataclass(frozen=True)
+class Featurizer:
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+
+    def vectorise(self, text: str) -> Vectors:
+        return self.vectorise_counts(Counter(analyse(text)))
+
+    def vectorise_counts(self, counts: Counter[str]) -> Vectors:
+        """As ``vectorise``, from features already counted (several models share one analysis)."""
+        vocabulary = self.vocabulary
+        pairs = [(vocabulary[f], c) for f, c in counts.items() if f in vocabulary]
+        if not pairs:
+            return Vectors(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+        index = np.fromiter((i for i, _ in pairs), dtype=np.int64, count=len(pairs))
+        tf = np.fromiter((1.0 + math.log(c) for _, c in pairs), dtype=np.float32, count=len(pairs))
+        value = tf * self.idf[index]
+        norm = float(np.sqrt(value @ value))
+        return Vectors(index, value / norm if norm else value)
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    """``kind`` is "softmax" (one label) or "sigmoid" (several labels, each with its own threshold)."""
+
+    name: str
+    kind: str
+    classes: tuple[str, ...]
+    weights: np.ndarray  # (features, classes)
+    bias: np.ndarray  # (classes,)
+    thresholds: np.ndarray  # (classes,), sigmoid models only
+    featurizer: Featurizer
+    meta: dict[str, object]
+
+    def scores(self, vectors: Vectors) -> dict[str, float]:
+        raw = (
+            vectors.value @ self.weights[vectors.index] + self.bias
+            if vectors.index.size
+            else self.bias.copy()
+        )
+        if self.kind == "softmax":
+            raw = np.exp(raw - raw.max())
+            raw = raw / raw.sum()
+        else:
+            raw = 1.0 / (1.0 + np.exp(-raw))
+        return {c: round(float(s), 4) for c, s in zip(self.classes, raw, strict=True)}
+
+    def labels(self, scores: dict[str, float]) -> list[str]:
+        """The predicted label(s): the best one, or every class over its threshold."""
+        if self.kind == "softmax":
+            return [max(scores, key=lambda c: scores[c])]
+        return [c for c, t in zip(self.classes, self.thresholds, strict=True) if scores[c] >= t]
+
+
+def save(path: Path, *, model: LinearModel) -> None:
+    """Write ``model`` with its featurizer as one compressed ``.npz`` (weights in float16)."""
+    terms = sorted(model.featurizer.vocabulary, key=model.featurizer.vocabulary.__getitem__)
+    np.savez_compressed(
+        path,
+        terms=np.array("\n".join(terms)),
+        idf=model.featurizer.idf.astype(np.float32),
+        weights=model.weights.astype(np.float16),
+        bias=model.bias.astype(np.float32),
+        thresholds=model.thresholds.astype(np.float32),
+        meta=np.array(
+            json.dumps({"name": model.name, "kind": model.kind, "classes": list(model.classes), **model.meta})
+        ),
+    )
+
+
+def load(path: Path) -> LinearModel:
+    with np.load(path, allow_pickle=False) as data:
+        terms = str(data["terms"]).split("\n")
+        meta = json.loads(str(data["meta"]))
+        featurizer = Featurizer({t: i for i, t in enumerate(terms)}, data["idf"].astype(np.float32))
+        return LinearModel(
+            name=meta.pop("name"),
+            kind=meta.pop("kind"),
+            classes=tuple(meta.pop("classes")),
+            weights=data["weights"].astype(np.float32),
+            bias=data["bias"].astype(np.float32),
+            thresholds=data["thresholds"].astype(np.float32),
+            featurizer=featurizer,
+            meta=meta,
+        )
+
+
+class SharedVocabulary:
+    """Several models' vocabularies as one: a text's features are looked up once, then each model takes
+    its own columns (``vectorise_counts`` per model would look every feature up once per model)."""
+
+    def __init__(self, models: list[LinearModel]) -> None:
+        union: dict[str, int] = {}
+        for model in models:
+            for term in model.featurizer.vocabulary:
+                union.setdefault(term, len(union))
+        self.vocabulary = union
+        self.columns: dict[str, np.ndarray] = {}
+        for model in models:
+            column = np.full(len(union), -1, dtype=np.int64)
+            for term, index in model.featurizer.vocabulary.items():
+                column[union[term]] = index
+            self.columns[model.name] = column
+
+    def vectors(self, counts: Counter[str], model: LinearModel) -> Vectors:
+        return self.vectors_of(self.lookup(counts), model)
+
+    def lookup(self, counts: Counter[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The union's column and the count of every known feature."""
+        get = self.vocabulary.get
+        found = [(i, c) for i, c in ((get(f), c) for f, c in counts.items()) if i is not None]
+        ids = np.fromiter((i for i, _ in found), dtype=np.int64, count=len(found))
+        tf = np.fromiter((1.0 + math.log(c) for _, c in found), dtype=np.float32, count=len(found))
+        return ids, tf
+
+    def vectors_of(self, found: tuple[np.ndarray, np.ndarray], model: LinearModel) -> Vectors:
+        ids, tf = found
+        local = self.columns[model.name][ids]
+        keep = local >= 0
+        index = local[keep]
+        value = tf[keep] * model.featurizer.idf[index]
+        norm = float(np.sqrt(value @ value)) if value.size else 0.0
+        return Vectors(index, value / norm if norm else value)

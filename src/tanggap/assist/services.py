@@ -1,0 +1,129 @@
+"""Assist's writes: reading each customer message after it is stored, off the intake path.
+
+``message_classify`` runs the pure classifiers (``classify.py``) on the customer's own words (the
+quoted history trimmed), keeps the signals per message, copies the latest onto the ticket's plain
+columns (``tickets.services.ticket_signals_set``) and publishes ``MESSAGE_CLASSIFIED`` for triggers.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from tanggap.assist.classify import Signals, classify, models
+from tanggap.assist.models import MessageSignals
+from tanggap.core import events
+from tanggap.tickets.models import Message, MessageKind
+from tanggap.tickets.services import ticket_signals_set
+
+logger = logging.getLogger(__name__)
+
+CATCH_UP_WINDOW = timedelta(days=2)  # customer messages this recent without signals are read by the sweep
+CATCH_UP_BATCH = 500
+
+
+def _text_of(message: Message) -> str:
+    text = message.visible_text
+    if message.ticket.message_count <= 1 or not text.strip():
+        # The first message: the subject is part of what the customer said.
+        text = f"{message.ticket.subject}\n{text}"
+    return text
+
+
+def message_classify(*, message_id: int) -> MessageSignals | None:
+    """Read one customer message and store what it says; None for anything else (agents' replies,
+    notes, machine mail). Running it again replaces the row with a fresh reading."""
+    message = (
+        Message.objects.select_related("ticket")
+        .filter(pk=message_id, kind=MessageKind.CUSTOMER)
+        .only(
+            "pk",
+            "body_text",
+            "visible_length",
+            "automatic",
+            "created_at",
+            "ticket__subject",
+            "ticket__message_count",
+            "ticket__id",
+        )
+        .first()
+    )
+    if message is None or message.automatic:
+        return None
+    signals = classify(_text_of(message))
+    with transaction.atomic():
+        row, _ = MessageSignals.objects.update_or_create(
+            message_id=message.pk, defaults=_row(message, signals)
+        )
+        newest = (
+            Message.objects.filter(ticket_id=message.ticket_id, kind=MessageKind.CUSTOMER, automatic="")
+            .order_by("-created_at", "-id")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        latest = newest == message.pk
+        ticket_signals_set(
+            ticket_id=message.ticket_id,
+            intents=signals.intents,
+            sentiment=signals.sentiment if latest else None,
+            emotion=signals.emotion if latest else None,
+            anger=signals.anger if latest else None,
+        )
+        events.publish(
+            events.MESSAGE_CLASSIFIED,
+            {
+                "ticket_id": message.ticket_id,
+                "message_id": message.pk,
+                "sentiment": signals.sentiment,
+                "emotion": signals.emotion,
+                "anger": signals.anger,
+                "intents": signals.intents,
+            },
+        )
+    return row
+
+
+def _row(message: Message, signals: Signals) -> dict[str, Any]:
+    return {
+        "ticket_id": message.ticket_id,
+        "language": signals.language,
+        "sentiment": signals.sentiment,
+        "sentiment_scores": signals.sentiment_scores,
+        "emotion": signals.emotion,
+        "emotion_scores": signals.emotion_scores,
+        "anger": signals.anger,
+        "intents": signals.intents,
+        "questions": [{"text": q.text, "start": q.start, "end": q.end} for q in signals.questions],
+        "model_version": models().version,
+        "created_at": timezone.now(),
+    }
+
+
+def messages_classify_missed(*, limit: int = CATCH_UP_BATCH) -> int:
+    """Read the recent customer messages that have no signals (a lost task, a worker that was down)."""
+    since = timezone.now() - CATCH_UP_WINDOW
+    ids = list(
+        Message.objects.filter(
+            kind=MessageKind.CUSTOMER, automatic="", created_at__gte=since, signals__isnull=True
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    done = 0
+    for message_id in ids:
+        try:
+            if message_classify(message_id=message_id) is not None:
+                done += 1
+        except Exception:
+            logger.exception("assist could not read message %s", message_id)
+    return done
+
+
+def on_message_received(name: str, payload: dict[str, Any]) -> None:
+    from tanggap.assist.tasks import classify_message_task
+
+    classify_message_task.enqueue(payload["message_id"])

@@ -1,0 +1,135 @@
+"""The shipped classifiers: their output's shape, determinism, and loading with no network."""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import pytest
+
+from tanggap.assist import classify as classify_module
+from tanggap.assist.classify import MODEL_NAMES, MODELS_DIR, classify, language_of, models
+from tanggap.assist.linear import load
+from tanggap.assist.training import EMOTIONS, INTENTS, SENTIMENTS, Split, Task, fit
+
+
+def test_every_artefact_ships_and_is_small():
+    sizes = [(MODELS_DIR / f"{name}.npz").stat().st_size for name in MODEL_NAMES]
+    assert sum(sizes) < 50 * 1024 * 1024
+
+
+def test_models_load_without_the_network(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the classifiers tried to open a network connection")
+
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    models.cache_clear()
+    try:
+        signals = classify("Pesanan saya belum sampai, kapan dikirim?")
+    finally:
+        models.cache_clear()
+    assert signals.language == "id"
+
+
+def test_the_same_text_gives_the_same_signals_and_the_same_version():
+    text = "I have been charged twice for order 5531 and nobody answers. I want a refund!"
+    first = classify(text).as_json()
+    version = models().version
+    models.cache_clear()
+    assert classify(text).as_json() == first
+    assert models().version == version
+
+
+def test_the_artefacts_load_to_identical_arrays():
+    path = MODELS_DIR / "emotion.id.npz"
+    one, two = load(path), load(path)
+    assert np.array_equal(one.weights, two.weights)
+    assert one.featurizer.vocabulary == two.featurizer.vocabulary
+
+
+def test_the_shared_vocabulary_scores_as_each_model_alone():
+    from collections import Counter
+
+    from tanggap.assist.features import analyse
+
+    loaded = models()
+    for text in ("Pesanan saya belum sampai, saya kecewa!", "Please cancel my order, thanks a lot :)", ""):
+        counts = Counter(analyse(text))
+        found = loaded.shared.lookup(counts)
+        for model in loaded.by_name.values():
+            alone = model.scores(model.featurizer.vectorise_counts(counts))
+            shared = model.scores(loaded.shared.vectors_of(found, model))
+            assert alone == pytest.approx(shared, abs=1e-3)
+
+
+def test_training_is_deterministic():
+    split = Split()
+    for i in range(30):
+        split.add(f"pesanan {i} belum sampai, saya kecewa sekali", ["negative"])
+        split.add(f"terima kasih, barang {i} sudah sampai dengan baik", ["positive"])
+        split.add(f"apakah toko buka hari {i}", ["neutral"])
+    task = Task("sentiment.id", "softmax", SENTIMENTS, split, {})
+    one, two = fit(task), fit(task)
+    assert np.array_equal(one.weights, two.weights)
+    assert np.array_equal(one.bias, two.bias)
+
+
+def test_the_output_has_every_field_in_range():
+    signals = classify(
+        "Saya mau bicara dengan atasan Anda! Sudah 3 kali refund saya ditolak. Kapan uang saya kembali?"
+    )
+    assert signals.language == "id"
+    assert signals.sentiment in SENTIMENTS
+    assert set(signals.sentiment_scores) == set(SENTIMENTS)
+    assert abs(sum(signals.sentiment_scores.values()) - 1) < 0.01
+    assert signals.emotion in EMOTIONS
+    assert signals.anger == signals.emotion_scores["anger"]
+    assert 0 <= signals.anger <= 1
+    assert set(signals.intents) <= set(INTENTS)
+    assert "refund" in signals.intents
+    assert "question" in signals.intents
+    assert [q.text for q in signals.questions] == ["Kapan uang saya kembali?"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("Tolong batalkan pesanan saya, saya tidak jadi beli.", "cancel"),
+        ("Please cancel my subscription, I no longer need it.", "cancel"),
+        ("Paket saya belum sampai, resi JNE tidak bergerak sejak kemarin.", "delivery"),
+        ("My password reset link never arrives and I cannot log in.", "account"),
+        ("Pelayanannya cepat sekali, terima kasih banyak kak!", "praise"),
+    ],
+)
+def test_clear_intents_are_found(text, intent):
+    assert intent in classify(text).intents
+
+
+def test_clearly_negative_and_positive_messages():
+    assert (
+        classify("Pelayanan sangat buruk, barang rusak dan tidak ada yang membalas.").sentiment == "negative"
+    )
+    assert classify("Mantap, barangnya bagus sekali dan pengirimannya cepat. Puas!").sentiment == "positive"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Selamat pagi, saya ingin menanyakan status pesanan saya.", "id"),
+        ("Good morning, I would like to ask about the status of my order.", "en"),
+        ("Bonjour, je voudrais connaître le statut de ma commande s'il vous plaît.", "other"),
+        ("ok", "other"),
+    ],
+)
+def test_language(text, language):
+    assert language_of(text) == language
+
+
+def test_missing_artefacts_are_a_clear_error(tmp_path):
+    classify_module.models.cache_clear()
+    try:
+        with pytest.raises(classify_module.ModelsMissing):
+            classify("halo", directory=tmp_path)
+    finally:
+        classify_module.models.cache_clear()

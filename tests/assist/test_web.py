@@ -1,0 +1,68 @@
+"""The reply coach's endpoint and the signals on the ticket page and the queue."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tanggap.tickets.models import Message
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def english(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
+def _waited(ticket, hours):
+    Message.objects.filter(ticket=ticket).update(created_at=timezone.now() - timedelta(hours=hours))
+
+
+def test_the_coach_suggests_thanks_after_a_small_delay(client, admin, ticket, english):
+    _waited(ticket, 3)
+    client.force_login(admin)
+    response = client.post(
+        reverse("web:ticket_coach", args=[ticket.pk]),
+        {
+            "text": "Halo Siti, maaf atas keterlambatannya. Paket Anda sudah dikirim.",
+            "coach_situation": "auto",
+        },
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-coach-rule="thank_vs_sorry"' in body
+    assert "terima kasih atas kesabaran" in body.lower()
+
+
+def test_the_coach_leaves_a_fresh_ticket_alone(client, admin, ticket, english):
+    client.force_login(admin)
+    response = client.post(
+        reverse("web:ticket_coach", args=[ticket.pk]),
+        {"text": "Halo Siti, maaf atas keterlambatannya. Paket Anda sudah dikirim."},
+    )
+    assert 'data-coach-rule="thank_vs_sorry"' not in response.content.decode()
+
+
+def test_the_coach_is_a_404_for_a_ticket_the_agent_may_not_see(
+    client, make_agent, make_team, ticket, english
+):
+    outsider = make_agent("outsider", teams=[make_team("Elsewhere")])
+    other = ticket
+    client.force_login(outsider)
+    response = client.post(reverse("web:ticket_coach", args=[other.pk]), {"text": "Halo"})
+    assert response.status_code == 404
+
+
+def test_the_ticket_page_and_the_queue_show_the_signals(client, admin, receive, english):
+    result = receive("Tolong batalkan pesanan saya. Kapan uang saya dikembalikan?")
+    client.force_login(admin)
+    page = client.get(reverse("web:ticket", args=[result.ticket.pk])).content.decode()
+    assert "Cancel" in page and "Kapan uang saya dikembalikan?" in page
+    queue = client.get(reverse("web:queue") + "?intent=cancel").content.decode()
+    assert f"#{result.ticket.pk}" in queue
+    other = client.get(reverse("web:queue") + "?intent=praise").content.decode()
+    assert f"#{result.ticket.pk}<" not in other and f"#{result.ticket.pk} " not in other

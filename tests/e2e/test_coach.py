@@ -1,0 +1,41 @@
+"""The reply coach in a real browser: on a ticket where the customer waited a little, an agent types
+"Maaf atas keterlambatannya", sees the suggestion to thank them instead, and accepts it in one click."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tanggap.tickets.models import Message
+
+pytestmark = pytest.mark.e2e
+
+
+def test_agent_accepts_thanks_instead_of_sorry(new_page, sign_in, screenshot, dewi, tickets):
+    ticket = tickets[0]  # Siti Rahma, in Indonesian: "pengiriman pesanan saya belum sampai"
+    # A small delay: she wrote three hours ago and nobody has answered yet.
+    Message.objects.filter(ticket=ticket).update(created_at=timezone.now() - timedelta(hours=3))
+    page = sign_in(new_page(), "dewi")
+    page.goto(f"/tickets/{ticket.pk}/")
+    page.locator("#reply-text").fill("")
+    page.locator("#reply-text").press_sequentially(
+        "Halo Siti, maaf atas keterlambatannya. Pesanan Anda sudah kami kirim hari ini.", delay=5
+    )
+    finding = page.locator('[data-coach-rule="thank_vs_sorry"]')
+    finding.wait_for()
+    assert "terima kasih" in finding.locator("[data-coach-accept]").inner_text().lower()
+    screenshot(page, "coach-suggestion")
+
+    finding.locator("[data-coach-accept]").click()
+    draft = page.locator("#reply-text").input_value()
+    assert "maaf atas keterlambatan" not in draft.lower()
+    assert draft.lower().startswith("halo siti, terima kasih atas kesabaran anda")
+    # The coach checks the new draft again: the suggestion is gone.
+    page.wait_for_function("() => !document.querySelector('[data-coach-rule=\"thank_vs_sorry\"]')")
+    screenshot(page, "coach-accepted")
+
+    page.click(".composer-form[data-panel=reply] button[type=submit]")
+    page.wait_for_selector(".tl-reply")
+    assert "terima kasih atas kesabaran" in page.locator(".tl-reply").last.inner_text().lower()
