@@ -4,30 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0010_ticket_assigned_at'),
+        ("tickets", "0010_ticket_assigned_at"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ticket',
-            name='anger',
-            field=models.FloatField(blank=True, null=True, verbose_name='anger'),
+            model_name="ticket",
+            name="anger",
+            field=models.FloatField(blank=True, null=True, verbose_name="anger"),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='emotion',
-            field=models.CharField(blank=True, default='', max_length=8, verbose_name='emotion'),
+            model_name="ticket",
+            name="emotion",
+            field=models.CharField(blank=True, default="", max_length=8, verbose_name="emotion"),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='intents',
-            field=models.CharField(blank=True, default='', max_length=200, verbose_name='intents'),
+            model_name="ticket",
+            name="intents",
+            field=models.CharField(blank=True, default="", max_length=200, verbose_name="intents"),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='sentiment',
-            field=models.CharField(blank=True, default='', max_length=8, verbose_name='sentiment'),
+            model_name="ticket",
+            name="sentiment",
+            field=models.CharField(blank=True, default="", max_length=8, verbose_name="sentiment"),
         ),
     ]
