@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tanggap.assist import classify as classify_module
-from tanggap.assist.classify import MODEL_NAMES, MODELS_DIR, classify, language_of, models
+from tanggap.assist.classify import MODEL_NAMES, MODELS_DIR, classify, forget_models, language_of, models
 from tanggap.assist.linear import load
 from tanggap.assist.training import EMOTIONS, INTENTS, SENTIMENTS, Split, Task, fit
 
@@ -24,11 +24,11 @@ def test_models_load_without_the_network(monkeypatch):
 
     monkeypatch.setattr(socket, "socket", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    models.cache_clear()
+    forget_models()
     try:
         signals = classify("Pesanan saya belum sampai, kapan dikirim?")
     finally:
-        models.cache_clear()
+        forget_models()
     assert signals.language == "id"
 
 
@@ -36,7 +36,7 @@ def test_the_same_text_gives_the_same_signals_and_the_same_version():
     text = "I have been charged twice for order 5531 and nobody answers. I want a refund!"
     first = classify(text).as_json()
     version = models().version
-    models.cache_clear()
+    forget_models()
     assert classify(text).as_json() == first
     assert models().version == version
 
@@ -127,9 +127,18 @@ def test_language(text, language):
 
 
 def test_missing_artefacts_are_a_clear_error(tmp_path):
-    classify_module.models.cache_clear()
+    classify_module.forget_models()
     try:
         with pytest.raises(classify_module.ModelsMissing):
             classify("halo", directory=tmp_path)
     finally:
-        classify_module.models.cache_clear()
+        classify_module.forget_models()
+
+
+def test_the_models_load_once_per_process():
+    models()
+    loads = classify_module._models.cache_info().misses
+    classify("Halo, pesanan saya belum sampai.")
+    models()
+    models(MODELS_DIR)
+    assert classify_module._models.cache_info().misses == loads

@@ -50,9 +50,18 @@ class Models:
     shared: SharedVocabulary
 
 
-@lru_cache(maxsize=1)
 def models(directory: Path = MODELS_DIR) -> Models:
     """The shipped models, loaded once per process; the version is a digest of their bytes."""
+    return _models(directory)
+
+
+def forget_models() -> None:
+    """Load the models again at the next use (after ``tanggap assist train``, in tests)."""
+    _models.cache_clear()
+
+
+@lru_cache(maxsize=4)
+def _models(directory: Path) -> Models:
     digest = hashlib.sha256()
     loaded = {}
     for name in MODEL_NAMES:
