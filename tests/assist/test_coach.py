@@ -425,3 +425,23 @@ def test_thoroughness_keeps_what_it_reaches_today() -> None:
     results = evaluate(_rows())["thoroughness"]
     assert results["precision"] >= 0.85, table(evaluate(_rows()))
     assert results["recall"] >= 0.85, table(evaluate(_rows()))
+
+
+def test_an_apology_without_ownership_carries_the_recovery_offer_on_a_failure() -> None:
+    context = CoachContext(situation="failure", recovery=RecoveryOption(label="voucher belanja Rp25.000"))
+    draft = "Halo Kak, maaf atas keterlambatannya. Paket Anda kami kirim ulang."
+    (finding,) = [f for f in check(draft, context) if f.code == "real_apology.no_ownership"]
+    fixed = draft[: finding.start] + (finding.rewrite or "") + draft[finding.end :]
+    assert fixed == (
+        "Halo Kak, kami mohon maaf, ini kesalahan kami. Sebagai permintaan maaf, kami tawarkan "
+        "voucher belanja Rp25.000. Paket Anda kami kirim ulang."
+    )
+    assert finding.params == {"recovery": "voucher belanja Rp25.000"}
+
+
+def test_without_an_offer_the_owning_apology_stands_alone() -> None:
+    draft = "Hi Ana, sorry for the delay. We have resent the parcel."
+    (finding,) = [
+        f for f in check(draft, CoachContext(situation="failure")) if f.code == "real_apology.no_ownership"
+    ]
+    assert "offer" not in (finding.rewrite or "")

@@ -61,7 +61,7 @@ def test_the_ticket_page_and_the_queue_show_the_signals(client, admin, receive, 
     result = receive("Tolong batalkan pesanan saya. Kapan uang saya dikembalikan?")
     client.force_login(admin)
     page = client.get(reverse("web:ticket", args=[result.ticket.pk])).content.decode()
-    assert "Cancel" in page and "Kapan uang saya dikembalikan?" in page
+    assert "Cancellation" in page and "Kapan uang saya dikembalikan?" in page
     queue = client.get(reverse("web:queue") + "?intent=cancel").content.decode()
     assert f"#{result.ticket.pk}" in queue
     other = client.get(reverse("web:queue") + "?intent=praise").content.decode()

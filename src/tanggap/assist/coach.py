@@ -375,9 +375,20 @@ def _real_apology(draft: _Draft) -> list[Finding]:
         )
         end = _clause_end(text, match.end())
         taken.append((start, end))
+        rewrite = _OWNING_APOLOGY[language]
+        recovery = draft.context.recovery
+        if recovery is not None and (end >= len(text) or text[end] in ".!"):
+            # The sentence ends here: the team's offer follows the apology at once, as its own sentence.
+            rewrite += ". " + _RECOVERY_SENTENCE[language].format(label=recovery.label).rstrip(".")
         out.append(
             draft.finding(
-                "real_apology", "real_apology.no_ownership", start, end, _OWNING_APOLOGY[language], "warning"
+                "real_apology",
+                "real_apology.no_ownership",
+                start,
+                end,
+                rewrite,
+                "warning",
+                {"recovery": recovery.label} if recovery is not None and recovery.label in rewrite else {},
             )
         )
     return out

@@ -23,6 +23,7 @@ from tanggap.accounts.selectors import team_choices, user_teams
 from tanggap.sla.notices import unread_alert_count
 from tanggap.tickets.models import Message, Priority, Status
 from tanggap.tickets.selectors import TicketRow, ticket_queue_counts
+from tanggap.web.assist_labels import EMOTION_LABELS, INTENT_LABELS, SENTIMENT_LABELS
 from tanggap.web.links import cached_reverse
 from tanggap.web.templatetags.report_tags import duration
 from tanggap.web.views import common
@@ -393,25 +394,12 @@ def signal_chips(sentiment: str, anger: float | None, intents: Sequence[str]) ->
 
 
 def signal_labels() -> dict[str, str]:
+    """Every word a signal chip may show: the condition labels of ``assist_labels`` and the languages."""
     return {
         "angry": _("Angry"),
-        "negative": _("Negative"),
-        "neutral": _("Neutral"),
-        "positive": _("Positive"),
-        "cancel": _("Cancel"),
-        "refund": _("Refund"),
-        "complaint": _("Complaint"),
-        "delivery": _("Delivery"),
-        "payment": _("Payment"),
-        "account": _("Account"),
-        "escalation": _("Escalation"),
-        "question": _("Question"),
-        "praise": _("Praise"),
-        "anger": _("Anger"),
-        "fear": _("Fear"),
-        "happy": _("Happy"),
-        "love": _("Love"),
-        "sadness": _("Sadness"),
+        **{key: str(label) for key, label in SENTIMENT_LABELS.items()},
+        **{key: str(label) for key, label in EMOTION_LABELS.items()},
+        **{key: str(label) for key, label in INTENT_LABELS.items()},
         "id": _("Indonesian"),
         "en": _("English"),
         "other": _("Other language"),
