@@ -129,9 +129,6 @@ class SharedVocabulary:
                 column[union[term]] = index
             self.columns[model.name] = column
 
-    def vectors(self, counts: Counter[str], model: LinearModel) -> Vectors:
-        return self.vectors_of(self.lookup(counts), model)
-
     def lookup(self, counts: Counter[str]) -> tuple[np.ndarray, np.ndarray]:
         """The union's column and the count of every known feature."""
         get = self.vocabulary.get

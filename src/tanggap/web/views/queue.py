@@ -16,8 +16,9 @@ from tanggap.sla.notices import warn_instants
 from tanggap.tickets.models import Channel, Priority, Status
 from tanggap.tickets.selectors import QueueFilter, ticket_list_for_queue, ticket_rows, ticket_visible_qs
 from tanggap.tickets.services import ticket_bulk
+from tanggap.web.assist_labels import INTENT_LABELS, SENTIMENT_LABELS
 from tanggap.web.forms import BulkForm
-from tanggap.web.templatetags.web_tags import ANGRY, signal_labels
+from tanggap.web.templatetags.web_tags import ANGRY
 from tanggap.web.views.common import (
     AuthedRequest,
     page_errors,
@@ -40,25 +41,12 @@ SORTS = {
     "priority": ("-priority", gettext_lazy("Priority")),
 }
 DEFAULT_SORT = "due"
-SENTIMENTS = ("negative", "neutral", "positive")
-INTENTS = (
-    "cancel",
-    "refund",
-    "complaint",
-    "delivery",
-    "payment",
-    "account",
-    "escalation",
-    "question",
-    "praise",
-)
 
 
 def signal_choices() -> dict[str, list[tuple[str, str]]]:
-    labels = signal_labels()
     return {
-        "sentiments": [(s, labels[s]) for s in SENTIMENTS],
-        "intents": [(i, labels[i]) for i in INTENTS],
+        "sentiments": [(key, str(label)) for key, label in SENTIMENT_LABELS.items()],
+        "intents": [(key, str(label)) for key, label in INTENT_LABELS.items()],
     }
 
 
@@ -84,8 +72,8 @@ def queue_filter(request: AuthedRequest) -> QueueFilter:
         channel=channel if channel in Channel.values else "",
         sort=SORTS.get(sort, SORTS[DEFAULT_SORT])[0],
         ticket_ids=ticket_ids(get.get("ids", "")),
-        sentiment=sentiment if sentiment in SENTIMENTS else "",
-        intent=intent if intent in INTENTS else "",
+        sentiment=sentiment if sentiment in SENTIMENT_LABELS else "",
+        intent=intent if intent in INTENT_LABELS else "",
         min_anger=ANGRY if get.get("angry") == "1" else None,
     )
 
