@@ -49,18 +49,24 @@ def test_the_artefacts_load_to_identical_arrays():
 
 
 def test_the_shared_vocabulary_scores_as_each_model_alone():
-    from collections import Counter
-
-    from tanggap.assist.features import analyse
-
     loaded = models()
-    for text in ("Pesanan saya belum sampai, saya kecewa!", "Please cancel my order, thanks a lot :)", ""):
-        counts = Counter(analyse(text))
-        found = loaded.shared.lookup(counts)
+    texts = ("Pesanan saya belum sampai, saya kecewa!", "Please cancel my order, thanks a lot :)", "")
+    for text in texts * 2:  # the second time, from the remembered words
+        found = loaded.shared.lookup(text)
         for model in loaded.by_name.values():
-            alone = model.scores(model.featurizer.vectorise_counts(counts))
+            alone = model.scores(model.featurizer.vectorise(text))
             shared = model.scores(loaded.shared.vectors_of(found, model))
             assert alone == pytest.approx(shared, abs=1e-3)
+
+
+def test_the_remembered_words_are_bounded(monkeypatch):
+    loaded = models()
+    monkeypatch.setattr(loaded.shared, "WORD_CACHE", 3)
+    text = "satu dua tiga empat lima enam tujuh delapan"
+    found = loaded.shared.lookup(text)
+    assert len(loaded.shared._word_ids) <= 3
+    again = loaded.shared.lookup(text)
+    assert np.array_equal(found[0], again[0]) and np.array_equal(found[1], again[1])
 
 
 def test_training_is_deterministic():

@@ -6,7 +6,6 @@ downloaded.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -14,7 +13,6 @@ from typing import Any
 
 import py3langid
 
-from tanggap.assist.features import analyse
 from tanggap.assist.linear import LinearModel, SharedVocabulary, load
 from tanggap.assist.questions import Question, questions
 from tanggap.core.text import guess_language
@@ -95,7 +93,7 @@ def classify(text: str, *, directory: Path = MODELS_DIR) -> Signals:
     shipped = loaded.by_name
     language = language_of(text)
     side = "id" if language == "id" else "en"
-    found = loaded.shared.lookup(Counter(analyse(text)))
+    found = loaded.shared.lookup(text)
     sentiment_model = shipped[f"sentiment.{side}"]
     sentiment_scores = sentiment_model.scores(loaded.shared.vectors_of(found, sentiment_model))
     emotion_model = shipped[f"emotion.{side}"]

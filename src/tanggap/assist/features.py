@@ -33,18 +33,28 @@ def words(text: str) -> list[str]:
     return _WORD.findall(normalise(text))
 
 
+def word_features(word: str) -> list[str]:
+    """The word itself and the character n-grams inside it (none for long "words" or punctuation)."""
+    features = [f"w {word}"]
+    if len(word) > MAX_WORD or not word[0].isalnum():
+        return features
+    padded = f" {word} "
+    size = len(padded)
+    for n in CHAR_NGRAMS:
+        if n > size:
+            break
+        features += [padded[i : i + n] for i in range(size - n + 1)]
+    return features
+
+
+def pair_features(tokens: list[str]) -> list[str]:
+    return [f"b {a} {b}" for a, b in pairwise(tokens)]
+
+
 def analyse(text: str) -> list[str]:
     """Every feature of ``text``, repeated as often as it occurs."""
     tokens = words(text)
-    features = [f"w {w}" for w in tokens]
-    features += [f"b {a} {b}" for a, b in pairwise(tokens)]
+    features = pair_features(tokens)
     for w in tokens:
-        if len(w) > MAX_WORD or not w[0].isalnum():
-            continue
-        padded = f" {w} "
-        size = len(padded)
-        for n in CHAR_NGRAMS:
-            if n > size:
-                break
-            features += [padded[i : i + n] for i in range(size - n + 1)]
+        features += word_features(w)
     return features

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tanggap.assist.features import analyse
+from tanggap.assist.features import analyse, pair_features, word_features, words
 
 
 @dataclass(frozen=True)
@@ -31,10 +31,7 @@ class Featurizer:
     idf: np.ndarray
 
     def vectorise(self, text: str) -> Vectors:
-        return self.vectorise_counts(Counter(analyse(text)))
-
-    def vectorise_counts(self, counts: Counter[str]) -> Vectors:
-        """As ``vectorise``, from features already counted (several models share one analysis)."""
+        counts = Counter(analyse(text))
         vocabulary = self.vocabulary
         pairs = [(vocabulary[f], c) for f, c in counts.items() if f in vocabulary]
         if not pairs:
@@ -114,9 +111,12 @@ def load(path: Path) -> LinearModel:
 
 class SharedVocabulary:
     """Several models' vocabularies as one: a text's features are looked up once, then each model takes
-    its own columns (``vectorise_counts`` per model would look every feature up once per model)."""
+    its own columns (``vectorise`` per model would look every feature up once per model)."""
+
+    WORD_CACHE = 20_000  # words whose feature columns are remembered (about 6 MB); emptied when full
 
     def __init__(self, models: list[LinearModel]) -> None:
+        self._word_ids: dict[str, np.ndarray] = {}
         union: dict[str, int] = {}
         for model in models:
             for term in model.featurizer.vocabulary:
@@ -129,13 +129,28 @@ class SharedVocabulary:
                 column[union[term]] = index
             self.columns[model.name] = column
 
-    def lookup(self, counts: Counter[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The union's column and the count of every known feature."""
+    def lookup(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The union's column and the count of every known feature of ``text`` (the features of
+        ``analyse``). Each word's known columns are remembered: a word seen before costs one dictionary
+        read instead of building and looking up its n-grams."""
+        tokens = words(text)
         get = self.vocabulary.get
-        found = [(i, c) for i, c in ((get(f), c) for f, c in counts.items()) if i is not None]
-        ids = np.fromiter((i for i, _ in found), dtype=np.int64, count=len(found))
-        tf = np.fromiter((1.0 + math.log(c) for _, c in found), dtype=np.float32, count=len(found))
-        return ids, tf
+        cache = self._word_ids
+        parts = []
+        for word in tokens:
+            known = cache.get(word)
+            if known is None:
+                if len(cache) >= self.WORD_CACHE:
+                    cache.clear()
+                found = [i for i in map(get, word_features(word)) if i is not None]
+                known = cache[word] = np.array(found, dtype=np.int32)
+            parts.append(known)
+        parts.append(np.array([i for i in map(get, pair_features(tokens)) if i is not None], dtype=np.int32))
+        ids, counts = np.unique(np.concatenate(parts), return_counts=True)
+        return ids, (1.0 + np.log(counts)).astype(np.float32)
+
+    def forget_words(self) -> None:
+        self._word_ids.clear()
 
     def vectors_of(self, found: tuple[np.ndarray, np.ndarray], model: LinearModel) -> Vectors:
         ids, tf = found
