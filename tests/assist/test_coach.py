@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import typing
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -317,6 +318,44 @@ def test_questions_answered_in_other_words_pass() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("customer", "draft"),
+    [
+        ("Can you repair the hinge?", "Our technician has fixed the hinge and it is on its way back."),
+        ("Kapan paketnya tiba?", "Kurir memperkirakan kiriman Anda sampai Kamis."),
+        ("Bisa pesanan saya dibatalkan?", "Sudah kami cancel ya Kak, dananya kembali dalam 3 hari kerja."),
+        ("Apakah sudah ada perbaikan?", "Tim kami sedang memperbaikinya."),
+    ],
+)
+def test_the_thesaurus_hears_an_answer_in_other_words(customer: str, draft: str) -> None:
+    assert not only(draft, CoachContext(customer_text=customer), "thoroughness")
+
+
+def test_a_stem_that_is_a_common_word_does_not_answer() -> None:
+    # Sastrawi stems "diperbaiki" to "baik": "Baik, Kak" must not answer "can it be fixed?".
+    context = CoachContext(customer_text="Bisa diperbaiki?")
+    assert [f.quote for f in only("Baik Kak, terima kasih infonya.", context, "thoroughness")] == [
+        "Bisa diperbaiki?"
+    ]
+
+
+def test_a_word_answers_the_question_that_names_it_not_its_neighbour() -> None:
+    # "stock" and "available" are one thesaurus group, but "stock" is what the first question asks.
+    customer = "Is the blue model back in stock? And the red, when will it be available?"
+    draft = "The blue model is back in stock now."
+    findings = only(draft, CoachContext(customer_text=customer), "thoroughness")
+    assert [f.quote for f in findings] == ["And the red, when will it be available?"]
+    alone = CoachContext(customer_text="Is the red one available?")
+    assert not only("Yes, the red one is in stock.", alone, "thoroughness")
+
+
+def test_a_time_answers_the_only_when_question_in_other_words() -> None:
+    context = CoachContext(customer_text="Saldo saya belum masuk. Kapan masuknya?")
+    assert not only("Top up Anda akan terproses dalam 1 jam ke depan.", context, "thoroughness")
+    two = CoachContext(customer_text="Kapan paket dikirim? Kapan refund cair?")
+    assert [f.quote for f in only("Refund cair besok.", two, "thoroughness")] == ["Kapan paket dikirim?"]
+
+
 def test_no_customer_text_no_thoroughness() -> None:
     assert not only("Halo Kak.", CoachContext(), "thoroughness")
 
@@ -385,46 +424,58 @@ def _rows() -> list[dict]:
 
 def test_the_labelled_set_is_shaped_as_documented() -> None:
     rows = _rows()
-    assert len(rows) >= 320
-    assert sum(r["split"] == "held_out" for r in rows) == 120
+    assert len(rows) >= 450
+    splits = Counter(r["split"] for r in rows)
+    assert (splits["dev"], splits["held_out"]) == (210, 120)
+    assert splits["writer2_dev"] + splits["writer2_held_out"] == 120
     assert len({r["id"] for r in rows}) == len(rows)
     for rule in ("thank_vs_sorry", "real_apology", "honesty", "blame"):
-        assert sum(r["expect"][rule] for r in rows) >= 40, rule
-    assert sum(len(r["expect"]["unanswered"]) for r in rows) >= 40
+        assert sum(r["expect"][rule] for r in rows) >= 60, rule
+    assert sum(len(r["expect"]["unanswered"]) for r in rows) >= 100
+    for row in rows:
+        for question in row["expect"]["unanswered"]:
+            assert question in row["customer"], row["id"]
 
 
-# Thoroughness compares words, not meaning: an answer in other words ("prioritised" for "sped up",
-# "restored" for "recover") looks unanswered. Held-out precision was 0.56 on the first run; see coach_eval.
+def _report(rows: list[dict]) -> str:
+    splits = dict.fromkeys(r["split"] for r in rows)
+    parts = [f"{split}\n{table(evaluate([r for r in rows if r['split'] == split]))}" for split in splits]
+    return "\n".join([*parts, f"all\n{table(evaluate(rows))}"])
+
+
+# Thoroughness compares words (with a thesaurus), not meaning. On the second writer's drafts it reaches
+# about 0.6 precision and recall: an answer in other words looks unanswered, and a draft that names a
+# question's subject without answering it looks like an answer. See docs/assist.md, "Evaluation".
 KNOWN_SHORT = {"thoroughness"}
 
 
 @pytest.mark.parametrize(
     "rule",
     [
-        pytest.param(
-            rule, marks=pytest.mark.xfail(strict=True, reason="word overlap misses paraphrased answers")
-        )
+        pytest.param(rule, marks=pytest.mark.xfail(strict=True, reason="word matching misses meaning"))
         if rule in KNOWN_SHORT
         else rule
         for rule in RULES
     ],
 )
 def test_labelled_set_precision_and_recall(rule: str) -> None:
+    """The issue's bar, per rule, over every labelled draft of both writers."""
     rows = _rows()
     results = evaluate(rows)
-    for split in ("dev", "held_out"):
-        print(f"\n{split}\n{table(evaluate([r for r in rows if r['split'] == split]))}")
-    print(f"\nall\n{table(results)}")
+    print(_report(rows))
     assert results[rule]["precision"] >= 0.95, table(results)
     assert results[rule]["recall"] >= 0.85, table(results)
 
 
 def test_thoroughness_keeps_what_it_reaches_today() -> None:
-    """The floor the word-overlap rule does reach (0.886 precision, 0.907 recall over all 330 drafts):
-    below the issue's 0.95 precision bar (the xfail above), but any regression still fails here."""
-    results = evaluate(_rows())["thoroughness"]
-    assert results["precision"] >= 0.85, table(evaluate(_rows()))
-    assert results["recall"] >= 0.85, table(evaluate(_rows()))
+    """The floors thoroughness does reach, below the bar over all drafts (the xfail above): 0.755
+    precision and 0.733 recall over all 450, 0.975 and 0.907 on the first writer's 330. A regression
+    fails here."""
+    rows = _rows()
+    every = evaluate(rows)["thoroughness"]
+    first = evaluate([r for r in rows if r["split"] in {"dev", "held_out"}])["thoroughness"]
+    assert every["precision"] >= 0.73 and every["recall"] >= 0.70, _report(rows)
+    assert first["precision"] >= 0.95 and first["recall"] >= 0.85, _report(rows)
 
 
 def test_an_apology_without_ownership_carries_the_recovery_offer_on_a_failure() -> None:

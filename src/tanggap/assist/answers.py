@@ -7,10 +7,12 @@ meaning (stemmed, fillers and interrogatives left out) found in the draft, with 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from pathlib import Path
 
 from tanggap.core.text import STOPWORDS, stem_en, stem_id, tokens
 
-from .questions import Question
+from .questions import Question, sentence_spans
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
@@ -48,6 +50,13 @@ _CAUSE_ANSWER = _compile(
     r"\b(?:karena|krn|sebab|disebabkan|akibat|jadi|makanya|sehingga|because|due\s+to|caused|since|so\s+the|which\s+is"
     r"\s+why|that's\s+why|as\s+a\s+result|after|when)\b"
 )
+# A time an answer gives, stricter than _TIME_ANSWER (where any digit counts): a unit or a time word.
+_STATED_TIME = _compile(
+    r"\d+\s*(?:-\s*\d+\s*)?(?:jam|hari|menit|minggu|pekan|bulan|hours?|days?|minutes?|weeks?|months?|am|pm|wib)\b"
+    r"|\d{1,2}[.:]\d{2}\b|\b(?:besok|lusa|hari\s+ini|malam\s+ini|sore\s+ini|nanti\s+malam|senin|selasa|rabu|kamis"
+    r"|jumat|sabtu|minggu\s+depan|today|tonight|tomorrow|this\s+(?:morning|afternoon|evening|week)|next\s+week|monday"
+    r"|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+)
 _WHEN = _compile(r"\b(?:kapan|when|berapa\s+lama|how\s+long|what\s+time|jam\s+berapa)\b")
 _HOW_MUCH = _compile(r"\bberapa\b(?!\s+(?:lama|jam|hari))|\bhow\s+(?:much|many)\b")
 _WHY = _compile(r"\b(?:kenapa|knp|mengapa|why)\b")
@@ -65,33 +74,6 @@ _YES_NO_ANSWER = _compile(
     r"\b(?:ya|iya|bisa|boleh|tentu|ada|sudah|belum|tidak|tdk|bukan|yes|yep|no|not|of\s+course|absolutely|certainly"
     r"|sure|we\s+do|we\s+don't|there\s+is|there\s+are|it\s+is|it's)\b"
 )
-_SYNONYMS = {
-    "password": ("sandi",),
-    "sandi": ("password",),
-    "ongkir": ("ongkos", "kirim", "pengiriman"),
-    "resend": ("resent", "sent"),
-    "refund": ("dana", "kembali", "refunded"),
-    "cs": ("support",),
-    "log": ("login",),
-    "login": ("log",),
-    "phone": ("call",),
-    "delete": ("remov", "hapus"),
-    "deleted": ("remov", "hapus"),
-    "remove": ("delet", "hapus"),
-    "hapus": ("delet", "remov"),
-    "fix": ("resolv", "restor", "repair", "roll", "perbaik"),
-    "fixed": ("resolv", "restor", "repair", "roll", "perbaik"),
-    "android": ("play",),
-    "iphone": ("ios", "store"),
-    "ios": ("iphone", "store"),
-    "app": ("aplikasi",),
-    "aplikasi": ("app",),
-    "cancel": ("batal",),
-    "batal": ("cancel",),
-    "ship": ("deliv", "kirim"),
-    "deliver": ("ship", "kirim"),
-    "kirim": ("ship", "deliv"),
-}
 # Complaints phrased as questions that a reply answers by acting, not by "yes" or "no".
 _RHETORICAL = _compile(
     r"\b(?:do|does|did)\s+(?:you|anyone)\s+(?:even|actually|ever)\s+(?:read|care|listen|check)|\bare\s+you\s+"
@@ -104,8 +86,74 @@ _PRICE_WORD = frozenset(
 _MIN_COVERAGE = 0.25
 
 
+# Stems that are common words of their own: Sastrawi takes "perbaiki" (fix) to "baik" (good). Such a
+# stem links affixed forms ("perbaikan", "memperbaikinya") but not the bare word ("Baik, Kak").
+_COMMON_STEMS = STOPWORDS | _QUESTION_FILLER | _words("baik masuk lama bagi")
+
+
 def _word_forms(word: str) -> set[str]:
-    return {word, stem_en(word), stem_id(word)}
+    forms = {word}
+    for stem in (stem_en(word), stem_id(word)):
+        if stem != word:
+            forms.add(f"~{stem}" if stem in _COMMON_STEMS else stem)
+    return forms
+
+
+THESAURUS = Path(__file__).resolve().parent / "thesaurus.txt"
+
+
+@lru_cache(maxsize=1)
+def _related() -> dict[str, frozenset[str]]:
+    """Each form of a thesaurus word, and the forms of every word in its groups."""
+    related: dict[str, set[str]] = {}
+    for line in THESAURUS.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        group: set[str] = set()
+        for word in line.split():
+            group |= {form for form in _word_forms(word) if form == word or len(form.lstrip("~")) >= 4}
+        for form in group:
+            related.setdefault(form, set()).update(group)
+    return {form: frozenset(forms) for form, forms in related.items()}
+
+
+def _direct(word: str) -> set[str]:
+    return _word_forms(word)
+
+
+def _alternatives(word: str) -> set[str]:
+    """What answers for ``word`` in a draft: its forms, and the words the thesaurus groups with it."""
+    direct = _direct(word)
+    related = _related()
+    alternatives = set(direct)
+    for form in _word_forms(word):
+        alternatives |= related.get(form, frozenset())
+    return alternatives
+
+
+def _content_words(question: Question) -> list[str]:
+    # "berapa lama" / "how long" ask for a time: "lama" and "long" are part of the question word there.
+    asked = _INTERROGATIVE_PHRASE.sub(" ", question.text)
+    return [w for w in tokens(asked) if w not in STOPWORDS and w not in _QUESTION_FILLER]
+
+
+def unanswered(asked: list[Question], draft_text: str) -> list[Question]:
+    """The questions of ``asked`` that ``draft_text`` does not seem to answer.
+
+    A word of the draft that names what one question asks about answers that question, not its
+    neighbours through the thesaurus: to "Is the blue one in stock? When will the red one be
+    available?", "the blue one is back in stock" answers the first only.
+    """
+    forms = draft_forms(draft_text)
+    named = [set().union(*(_direct(w) for w in _content_words(question))) & forms for question in asked]
+    kinds = [_kind(question.text) for question in asked]
+    out = []
+    for i, question in enumerate(asked):
+        others = set().union(*(n for j, n in enumerate(named) if j != i)) - named[i]
+        alone = kinds[i] is not None and kinds.count(kinds[i]) == 1
+        if not answered(question, draft_text, forms, others, alone=alone):
+            out.append(question)
+    return out
 
 
 def draft_forms(text: str) -> set[str]:
@@ -115,10 +163,37 @@ def draft_forms(text: str) -> set[str]:
     return forms
 
 
-def answered(question: Question, draft_text: str, forms: set[str]) -> bool:
-    # "berapa lama" / "how long" ask for a time: "lama" and "long" are part of the question word there.
-    asked = _INTERROGATIVE_PHRASE.sub(" ", question.text)
-    words = [w for w in tokens(asked) if w not in STOPWORDS and w not in _QUESTION_FILLER]
+def _kind(text: str) -> str | None:
+    if _WHEN.search(text):
+        return "when"
+    if _WHY.search(text):
+        return "why"
+    return None
+
+
+def _stated_apart(pattern: re.Pattern[str], draft_text: str, taken: set[str] | frozenset[str]) -> bool:
+    """Whether a sentence of the draft that names no other question's subject says ``pattern``: in
+    "the shop opens on Sunday at 10.00", the time answers "is it open on Sunday?", not "when does it close?"."""
+    for start, end in sentence_spans(draft_text):
+        sentence = draft_text[start:end]
+        if pattern.search(sentence) and not (draft_forms(sentence) & taken):
+            return True
+    return False
+
+
+def answered(
+    question: Question,
+    draft_text: str,
+    forms: set[str],
+    taken: set[str] | frozenset[str] = frozenset(),
+    *,
+    alone: bool = False,
+) -> bool:
+    """Whether ``draft_text`` (whose word forms are ``forms``) answers ``question``; ``taken`` are forms
+    that answer another question of the same message, which a thesaurus match here may not use.
+    ``alone``: no other question of the message asks "when" (or "why") as this one does, so a time
+    (or a cause) the draft states answers it whatever its words."""
+    words = _content_words(question)
     if not words or _RHETORICAL.search(question.text):
         return True  # "Gimana ini?": nothing to check the draft against
     if _REASON.search(question.text) and _CAUSE_ANSWER.search(draft_text):
@@ -126,7 +201,7 @@ def answered(question: Question, draft_text: str, forms: set[str]) -> bool:
     has_digits = bool(re.search(r"\d{3,}", draft_text))
     matched = 0
     for word in words:
-        alternatives = _word_forms(word) | set(_SYNONYMS.get(word, ()))
+        alternatives = _alternatives(word) - taken
         if (
             alternatives & forms
             or (word in _NUMBER_WORD and has_digits)
@@ -140,6 +215,10 @@ def answered(question: Question, draft_text: str, forms: set[str]) -> bool:
     entities = {e.lower() for e in re.findall(r"(?<=\s)[A-Z]\w*[A-Z]\w*|\b[A-Z]{2,}\b", question.text)}
     if entities:
         return bool(entities & forms)  # a name the customer asked about ("OVO", "PayPal") must come up
+    if alone and _stated_apart(
+        _STATED_TIME if _kind(question.text) == "when" else _CAUSE_ANSWER, draft_text, taken
+    ):
+        return True
     if matched == 0:
         return False
     if matched / len(words) >= _MIN_COVERAGE:

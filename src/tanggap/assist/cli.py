@@ -133,7 +133,7 @@ def _coach_eval(as_json: bool) -> None:
 
     with CODE_DRAFTS.open(encoding="utf-8") as f:
         rows = [json.loads(line) for line in f if line.strip()]
-    for split in ("dev", "held_out", "all"):
+    for split in [*dict.fromkeys(r.get("split", "") for r in rows), "all"]:
         part = [r for r in rows if split == "all" or r.get("split") == split]
         figures = coach_evaluate(part)
         if as_json:

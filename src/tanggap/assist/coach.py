@@ -12,7 +12,7 @@ from typing import Literal
 
 from tanggap.core.text import guess_language
 
-from .answers import answered, draft_forms
+from .answers import unanswered
 from .durations import DURATION, NAMED_TIME, duration_hours, floor_phrase, format_hours, named_hours
 from .questions import questions, sentence_spans
 
@@ -287,6 +287,7 @@ _EN_OWNERSHIP = _compile(
     r"|\b(?:we|i)\s+(?:should\s+have|failed\s+to|made\s+(?:a|an)\s+(?:mistake|error)|messed\s+up|got\s+(?:it|this|that)"
     r"\s+wrong|dropped\s+the\s+ball)\b"
     r"|\bon\s+our\s+(?:end|side)\b"
+    r"|\bour\s+[^.!?]{0,60}?\b(?:by\s+mistake|in\s+error|mistakenly|wrongly|incorrectly)\b"
 )
 _NEGATION_BEFORE = _compile(r"(?:\bnot|n't|n’t|\bbukan|\btidak|\btdk)\s+(?:\w+\s+){0,1}$")
 
@@ -549,6 +550,16 @@ _BLAME: tuple[tuple[str, str, re.Pattern[str], str | None], ...] = (
     ),
     (
         "id",
+        "blame.blames_customer",
+        # A lesson for next time: "lain kali mohon dicek dulu ukurannya".
+        _compile(
+            r"\blain\s+kali\s+(?:(?:mohon|tolong|harap|sebaiknya|coba)\s+)?(?:[\w-]+\s+){0,2}?(?:dibaca|baca|membaca|dicek"
+            r"|cek|mengecek|periksa|diperiksa|memeriksa|perhatikan|diperhatikan|teliti|diteliti|pastikan)\b"
+        ),
+        None,
+    ),
+    (
+        "id",
         "blame.argues",
         _compile(
             r"\bseperti\s+yang\s+(?:(?:sudah|telah)\s+)?(?:(?:saya|sy|kami)\s+(?:sudah\s+|telah\s+)?"
@@ -597,7 +608,19 @@ _BLAME: tuple[tuple[str, str, re.Pattern[str], str | None], ...] = (
         "en",
         "blame.blames_customer",
         _compile(
-            r"\byou\s+(?:didn't|didn’t|did\s+not|don't|do\s+not|never)\s+(?:read|check|follow|pay\s+attention)\b"
+            r"\byou\s+could\s+(?:easily\s+)?have\s+(?:found|checked|read|seen|looked|avoided|prevented)\b"
+            r"|\b(?:check(?:ed)?|find|found|look(?:ed)?\s+up|read|see|seen)\s+(?:[\w-]+\s+){0,3}?yourself\b"
+            r"|\byou\s+(?:[\w-]+\s+)?(?:clicked|entered|chose|selected|picked|typed|used|gave|ordered|booked)\s+(?:the\s+|a\s+|an\s+)?"
+            r"wrong\b"
+        ),
+        None,
+    ),
+    (
+        "en",
+        "blame.blames_customer",
+        _compile(
+            r"\byou\s+(?:didn't|didn’t|did\s+not|don't|do\s+not|never)\s+(?:read|check|follow|pay\s+attention|add|enter"
+            r"|include|provide|fill|select|choose|attach|specify|tick)\b"
         ),
         None,
     ),
@@ -625,6 +648,7 @@ _BLAME: tuple[tuple[str, str, re.Pattern[str], str | None], ...] = (
         _compile(
             r"\b(?:that's|that’s|that\s+is|it's|it’s|it\s+is|this\s+is)\s+not\s+(?:our|my)\s+(?:fault|problem|responsibility"
             r"|mistake)\b|\bnot\s+our\s+fault\b|\bwe(?:'re|’re|\s+are)\s+not\s+responsible\b"
+            r"|\b(?:is|are)\s+responsible,?\s+not\s+(?:us|me)\b"
         ),
         None,
     ),
@@ -654,23 +678,19 @@ def _blame(draft: _Draft) -> list[Finding]:
 def _thoroughness(draft: _Draft) -> list[Finding]:
     if not draft.context.customer_text:
         return []
-    forms = draft_forms(draft.text)
-    out = []
-    for question in questions(draft.context.customer_text):
-        if not answered(question, draft.text, forms):
-            out.append(
-                Finding(
-                    "thoroughness",
-                    "thoroughness.unanswered",
-                    0,
-                    0,
-                    question.text,
-                    None,
-                    "warning",
-                    {"question": question.text},
-                )
-            )
-    return out
+    return [
+        Finding(
+            "thoroughness",
+            "thoroughness.unanswered",
+            0,
+            0,
+            question.text,
+            None,
+            "warning",
+            {"question": question.text},
+        )
+        for question in unanswered(questions(draft.context.customer_text), draft.text)
+    ]
 
 
 # --- the coach -------------------------------------------------------------------------------------------
