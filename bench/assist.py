@@ -71,6 +71,8 @@ def main() -> None:
     contexts = [(r["draft"], context_of(r)) for r in rows]
     for text in texts[:50]:  # warm up
         classify(text)
+    for draft, context in contexts[:50]:  # the coach's first call reads its thesaurus
+        check(draft, context)
     classify_samples: list[float] = []
     coach_samples: list[float] = []
     for _ in range(args.rounds):

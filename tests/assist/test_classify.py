@@ -75,10 +75,26 @@ def test_training_is_deterministic():
         split.add(f"pesanan {i} belum sampai, saya kecewa sekali", ["negative"])
         split.add(f"terima kasih, barang {i} sudah sampai dengan baik", ["positive"])
         split.add(f"apakah toko buka hari {i}", ["neutral"])
-    task = Task("sentiment.id", "softmax", SENTIMENTS, split, {})
-    one, two = fit(task), fit(task)
-    assert np.array_equal(one.weights, two.weights)
-    assert np.array_equal(one.bias, two.bias)
+    for classifier in ("lr", "nb-lr"):
+        task = Task("sentiment.id", "softmax", SENTIMENTS, split, {}, classifier=classifier)
+        one, two = fit(task), fit(task)
+        assert np.array_equal(one.weights, two.weights)
+        assert np.array_equal(one.bias, two.bias)
+
+
+def test_nb_lr_folds_its_ratios_into_weights_that_score_like_the_others():
+    split = Split()
+    for i in range(20):
+        split.add(f"saya marah sekali {i}, pelayanan buruk", ["anger"])
+        split.add(f"saya senang sekali {i}, terima kasih", ["happy"])
+        split.add(f"saya takut {i} paketnya hilang", ["fear"])
+    task = Task("emotion.id", "softmax", ("anger", "fear", "happy"), split, {}, c=3.0, classifier="nb-lr")
+    model = fit(task)
+    assert model.weights.shape == (len(model.featurizer.vocabulary), 3)
+    scores = model.scores(model.featurizer.vectorise("aduh saya marah, pelayanan buruk sekali"))
+    assert abs(sum(scores.values()) - 1) < 0.01
+    assert model.labels(scores) == ["anger"]
+    assert model.labels(model.scores(model.featurizer.vectorise("terima kasih, saya senang"))) == ["happy"]
 
 
 def test_the_output_has_every_field_in_range():

@@ -173,7 +173,8 @@ def _kind(text: str) -> str | None:
 
 def _stated_apart(pattern: re.Pattern[str], draft_text: str, taken: set[str] | frozenset[str]) -> bool:
     """Whether a sentence of the draft that names no other question's subject says ``pattern``: in
-    "the shop opens on Sunday at 10.00", the time answers "is it open on Sunday?", not "when does it close?"."""
+    "the shop opens on Sunday at 10.00", the time answers "is it open on Sunday?", not "when does it
+    close?"."""
     for start, end in sentence_spans(draft_text):
         sentence = draft_text[start:end]
         if pattern.search(sentence) and not (draft_forms(sentence) & taken):

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -112,6 +113,9 @@ class Task:
     valid: dict[str, Split]
     c: float = 10.0
     max_features: int = 150_000
+    # "lr": logistic regression. "nb-lr": one logistic regression per class over the features scaled by
+    # their naive-Bayes log-count ratio for that class (Wang & Manning 2012), scores compared by softmax.
+    classifier: str = "lr"
 
 
 # --- the datasets -------------------------------------------------------------------------------------
@@ -252,6 +256,9 @@ def tasks(datasets: Path, intents_data: Path) -> list[Task]:
             EMOTIONS,
             _emot(datasets, "train"),
             {"EmoT": _emot(datasets, "valid"), "PRDECT-ID": _prdect(datasets, "valid", "Emotion")},
+            # Chosen by 5-fold cross-validation on EmoT's train split (66.1 -> 70.4 macro-F1), not on valid.
+            c=3.0,
+            classifier="nb-lr",
         ),
         Task(
             "emotion.en",
@@ -289,7 +296,10 @@ def fit(task: Task, progress: Callable[[str], None] = lambda _: None) -> LinearM
     progress(f"{task.name}: {len(task.train)} texts, {matrix.shape[1]} features")
     vocabulary = {str(k): int(v) for k, v in vectorizer.vocabulary_.items()}
     featurizer = Featurizer(vocabulary, vectorizer.idf_.astype(np.float32))
-    if task.kind == "softmax":
+    if task.classifier == "nb-lr":
+        weights, bias = _nb_lr(matrix, [labels[0] for labels in task.train.labels], task, progress)
+        thresholds = np.zeros(len(task.classes), dtype=np.float32)
+    elif task.kind == "softmax":
         y = [labels[0] for labels in task.train.labels]
         clf = LogisticRegression(C=task.c, max_iter=5000)
         clf.fit(matrix, y)
@@ -317,8 +327,35 @@ def fit(task: Task, progress: Callable[[str], None] = lambda _: None) -> LinearM
         bias=bias.astype(np.float32),
         thresholds=thresholds,
         featurizer=featurizer,
-        meta={"train_size": len(task.train), "c": task.c},
+        meta={"train_size": len(task.train), "c": task.c, "classifier": task.classifier},
     )
+
+
+def _nb_lr(
+    matrix: Any, y: list[str], task: Task, progress: Callable[[str], None]
+) -> tuple[np.ndarray, np.ndarray]:
+    """NB-LR, one class against the rest: a class's features are scaled by their log-count ratio
+    ``r`` (how much likelier a feature is in that class's texts than in the others'), and a logistic
+    regression is fitted on them. The scaling folds into the weights (``w * r``), so the shipped model
+    scores as any other: softmax over ``x @ weights + bias``."""
+    from scipy.sparse import diags
+    from sklearn.linear_model import LogisticRegression
+
+    present = matrix.copy()
+    present.data[:] = 1.0
+    labels = np.array(y)
+    columns, biases = [], []
+    for label in task.classes:
+        inside = labels == label
+        p = np.asarray(present[inside].sum(axis=0)).ravel() + 1.0
+        q = np.asarray(present[~inside].sum(axis=0)).ravel() + 1.0
+        ratio = np.log((p / p.sum()) / (q / q.sum()))
+        clf = LogisticRegression(C=task.c, max_iter=5000)
+        clf.fit(matrix @ diags(ratio), inside.astype(int))
+        columns.append(clf.coef_[0] * ratio)
+        biases.append(clf.intercept_[0])
+        progress(f"{task.name}: {label}")
+    return np.stack(columns, axis=1), np.array(biases)
 
 
 @dataclass(frozen=True)
