@@ -117,16 +117,12 @@ def _related() -> dict[str, frozenset[str]]:
     return {form: frozenset(forms) for form, forms in related.items()}
 
 
-def _direct(word: str) -> set[str]:
-    return _word_forms(word)
-
-
 def _alternatives(word: str) -> set[str]:
     """What answers for ``word`` in a draft: its forms, and the words the thesaurus groups with it."""
-    direct = _direct(word)
+    forms = _word_forms(word)
     related = _related()
-    alternatives = set(direct)
-    for form in _word_forms(word):
+    alternatives = set(forms)
+    for form in forms:
         alternatives |= related.get(form, frozenset())
     return alternatives
 
@@ -145,7 +141,7 @@ def unanswered(asked: list[Question], draft_text: str) -> list[Question]:
     available?", "the blue one is back in stock" answers the first only.
     """
     forms = draft_forms(draft_text)
-    named = [set().union(*(_direct(w) for w in _content_words(question))) & forms for question in asked]
+    named = [set().union(*(_word_forms(w) for w in _content_words(question))) & forms for question in asked]
     kinds = [_kind(question.text) for question in asked]
     out = []
     for i, question in enumerate(asked):
