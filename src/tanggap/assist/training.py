@@ -296,29 +296,17 @@ def fit(task: Task, progress: Callable[[str], None] = lambda _: None) -> LinearM
     progress(f"{task.name}: {len(task.train)} texts, {matrix.shape[1]} features")
     vocabulary = {str(k): int(v) for k, v in vectorizer.vocabulary_.items()}
     featurizer = Featurizer(vocabulary, vectorizer.idf_.astype(np.float32))
-    if task.classifier == "nb-lr":
-        weights, bias = _nb_lr(matrix, [labels[0] for labels in task.train.labels], task, progress)
-        thresholds = np.zeros(len(task.classes), dtype=np.float32)
-    elif task.kind == "softmax":
+    if task.kind == "softmax" and task.classifier == "lr":
         y = [labels[0] for labels in task.train.labels]
         clf = LogisticRegression(C=task.c, max_iter=5000)
         clf.fit(matrix, y)
         order = [list(clf.classes_).index(c) for c in task.classes]
         weights = clf.coef_.T[:, order]
         bias = clf.intercept_[order]
-        thresholds = np.zeros(len(task.classes), dtype=np.float32)
     else:
-        columns, biases = [], []
-        for label in task.classes:
-            y_bin = [int(label in labels) for labels in task.train.labels]
-            clf = LogisticRegression(C=task.c, max_iter=5000, class_weight="balanced")
-            clf.fit(matrix, y_bin)
-            columns.append(clf.coef_[0])
-            biases.append(clf.intercept_[0])
-            progress(f"{task.name}: {label}")
-        weights = np.stack(columns, axis=1)
-        bias = np.array(biases)
-        thresholds = np.full(len(task.classes), 0.5, dtype=np.float32)
+        weights, bias = _one_vs_rest(matrix, task, progress)
+    # Softmax models take the best class; sigmoid ones every class over its threshold.
+    thresholds = np.full(len(task.classes), 0.5 if task.kind == "sigmoid" else 0.0, dtype=np.float32)
     return LinearModel(
         name=task.name,
         kind=task.kind,
@@ -331,28 +319,34 @@ def fit(task: Task, progress: Callable[[str], None] = lambda _: None) -> LinearM
     )
 
 
-def _nb_lr(
-    matrix: Any, y: list[str], task: Task, progress: Callable[[str], None]
-) -> tuple[np.ndarray, np.ndarray]:
-    """NB-LR, one class against the rest: a class's features are scaled by their log-count ratio
-    ``r`` (how much likelier a feature is in that class's texts than in the others'), and a logistic
-    regression is fitted on them. The scaling folds into the weights (``w * r``), so the shipped model
-    scores as any other: softmax over ``x @ weights + bias``."""
+def _one_vs_rest(matrix: Any, task: Task, progress: Callable[[str], None]) -> tuple[np.ndarray, np.ndarray]:
+    """One logistic regression per class, against the rest.
+
+    Plain ("lr", the multi-label intents) with balanced class weights. NB-LR ("nb-lr"): a class's
+    features are scaled by their log-count ratio ``r`` (how much likelier a feature is in that class's
+    texts than in the others') before its regression; the scaling folds into the weights (``w * r``),
+    so the shipped model scores as any other: softmax over ``x @ weights + bias``."""
     from scipy.sparse import diags
     from sklearn.linear_model import LogisticRegression
 
-    present = matrix.copy()
-    present.data[:] = 1.0
-    labels = np.array(y)
+    nb = task.classifier == "nb-lr"
+    present = matrix.copy() if nb else matrix  # which texts hold each feature, for the ratios
+    if nb:
+        present.data[:] = 1.0
     columns, biases = [], []
     for label in task.classes:
-        inside = labels == label
-        p = np.asarray(present[inside].sum(axis=0)).ravel() + 1.0
-        q = np.asarray(present[~inside].sum(axis=0)).ravel() + 1.0
-        ratio = np.log((p / p.sum()) / (q / q.sum()))
-        clf = LogisticRegression(C=task.c, max_iter=5000)
-        clf.fit(matrix @ diags(ratio), inside.astype(int))
-        columns.append(clf.coef_[0] * ratio)
+        inside = np.array([label in labels for labels in task.train.labels])
+        if nb:
+            p = np.asarray(present[inside].sum(axis=0)).ravel() + 1.0
+            q = np.asarray(present[~inside].sum(axis=0)).ravel() + 1.0
+            scale = np.log((p / p.sum()) / (q / q.sum()))
+            clf = LogisticRegression(C=task.c, max_iter=5000)
+            clf.fit(matrix @ diags(scale), inside.astype(int))
+        else:
+            scale = np.ones(matrix.shape[1])
+            clf = LogisticRegression(C=task.c, max_iter=5000, class_weight="balanced")
+            clf.fit(matrix, inside.astype(int))
+        columns.append(clf.coef_[0] * scale)
         biases.append(clf.intercept_[0])
         progress(f"{task.name}: {label}")
     return np.stack(columns, axis=1), np.array(biases)
