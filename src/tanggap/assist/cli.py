@@ -64,11 +64,13 @@ def _tasks(datasets: Path, intents: Path) -> list[Any]:
 @click.option("--only", multiple=True, help="Train only these models (e.g. --only emotion.id).")
 def assist_train(datasets: Path, intents: Path, out: Path | None, only: tuple[str, ...]) -> None:
     """Rebuild the models from the datasets; prints progress and each model's validation macro-F1."""
-    from tanggap.assist.training import MODELS_DIR, evaluate, fit, write
+    from tanggap.assist.training import MODELS_DIR, evaluate, fit, trained_with, write
 
     selected = [t for t in _tasks(datasets, intents) if not only or t.name in only]
     if not selected:
         raise click.ClickException(f"no such model: {', '.join(only)}")
+    versions = ", ".join(f"{name} {v}" for name, v in trained_with().items())
+    click.echo(f"training with {versions} (the same versions rebuild the same artefacts)", err=True)
     for number, task in enumerate(selected, 1):
         started = time.perf_counter()
         click.echo(f"[{number}/{len(selected)}] {task.name}: fitting on {len(task.train)} texts …", err=True)

@@ -315,8 +315,30 @@ def fit(task: Task, progress: Callable[[str], None] = lambda _: None) -> LinearM
         bias=bias.astype(np.float32),
         thresholds=thresholds,
         featurizer=featurizer,
-        meta={"train_size": len(task.train), "c": task.c, "classifier": task.classifier},
+        meta={
+            "train_size": len(task.train),
+            "c": task.c,
+            "classifier": task.classifier,
+            "train_sha1": train_digest(task),
+            "trained_with": trained_with(),
+        },
     )
+
+
+def trained_with() -> dict[str, str]:
+    """The numeric libraries' versions: their solvers decide the last bits of the weights, so the same
+    data gives the same artefacts, byte for byte, only with the same versions."""
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("numpy", "scipy", "scikit-learn")}
+
+
+def train_digest(task: Task) -> str:
+    """SHA-1 over the training texts and their labels, in order: which data a model was fitted on."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    for text, labels in zip(task.train.texts, task.train.labels, strict=True):
+        digest.update(json.dumps([text, sorted(labels)], ensure_ascii=False).encode())
+    return digest.hexdigest()
 
 
 def _one_vs_rest(matrix: Any, task: Task, progress: Callable[[str], None]) -> tuple[np.ndarray, np.ndarray]:
