@@ -47,6 +47,29 @@ def test_the_coach_leaves_a_fresh_ticket_alone(client, admin, ticket, english):
     assert 'data-coach-rule="thank_vs_sorry"' not in response.content.decode()
 
 
+def test_a_finding_the_agent_sets_aside_stays_aside_for_this_draft(client, admin, receive, english):
+    result = receive("Tolong batalkan pesanan saya. Kapan uang saya dikembalikan?")
+    client.force_login(admin)
+    url = reverse("web:ticket_coach", args=[result.ticket.pk])
+    draft = "Halo Siti, pesanan Anda sudah kami batalkan."
+    body = client.post(url, {"text": draft}).content.decode()
+    assert 'data-coach-rule="thoroughness"' in body
+    key = 'data-key="thoroughness|Kapan uang saya dikembalikan?"'
+    assert key in body and "It is answered" in body
+
+    body = client.post(
+        url, {"text": draft, "coach_dismissed": "thoroughness|Kapan uang saya dikembalikan?"}
+    ).content.decode()
+    assert 'data-coach-rule="thoroughness"' not in body
+    assert "1 suggestion set aside for this reply." in body and "data-coach-undismiss" in body
+
+    # Another finding's key sets nothing aside.
+    body = client.post(
+        url, {"text": draft, "coach_dismissed": "blame|Kapan uang saya dikembalikan?"}
+    ).content.decode()
+    assert 'data-coach-rule="thoroughness"' in body and "set aside" not in body
+
+
 def test_the_coach_is_a_404_for_a_ticket_the_agent_may_not_see(
     client, make_agent, make_team, ticket, english
 ):

@@ -39,3 +39,27 @@ def test_agent_accepts_thanks_instead_of_sorry(new_page, sign_in, screenshot, de
     page.click(".composer-form[data-panel=reply] button[type=submit]")
     page.wait_for_selector(".tl-reply")
     assert "terima kasih atas kesabaran" in page.locator(".tl-reply").last.inner_text().lower()
+
+
+def test_agent_sets_an_unanswered_question_aside_and_brings_it_back(
+    new_page, sign_in, screenshot, dewi, tickets
+):
+    ticket = tickets[2]  # Ani Wijaya: "Bisa ganti alamat pengantaran ke Bandung?"
+    page = sign_in(new_page(), "dewi")
+    page.goto(f"/tickets/{ticket.pk}/")
+    page.locator("#reply-text").press_sequentially("Halo Ani, sudah kami proses ya.", delay=5)
+    finding = page.locator('[data-coach-rule="thoroughness"]')
+    finding.wait_for()
+    assert "Bisa ganti alamat pengantaran ke Bandung?" in finding.inner_text()
+
+    # She answered it on the phone: the agent says so, and the coach keeps it aside while she types on.
+    finding.locator("[data-coach-dismiss]").click()
+    page.locator("[data-coach-undismiss]").wait_for()
+    page.locator("#reply-text").press_sequentially(" Terima kasih.", delay=5)
+    page.wait_for_timeout(1200)
+    assert page.locator('[data-coach-rule="thoroughness"]').count() == 0
+    assert page.locator("[data-coach-undismiss]").count() == 1
+    screenshot(page, "coach-set-aside")
+
+    page.locator("[data-coach-undismiss]").click()
+    page.locator('[data-coach-rule="thoroughness"]').wait_for()

@@ -26,8 +26,16 @@ SITUATION_LABELS = {
 }
 
 
+MAX_DISMISSED = 50
+
+
 def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() and len(value) < 12 else None
+
+
+def dismissal_key(rule: str, quote: str) -> str:
+    """What names a finding the agent dismissed while writing this draft: its rule and its words."""
+    return f"{rule}|{' '.join(quote.split())}"[:500]
 
 
 @ticket_action
@@ -41,6 +49,10 @@ def ticket_coach(request: AuthedRequest, ticket: Ticket) -> HttpResponse:
     result = reply_check(
         user=request.user, ticket=ticket, draft=draft, situation=situation, recovery_policy_id=policy_id
     )
+    # "Already answered" / "Ignore": the agent overrules a finding for this draft; the page keeps the
+    # keys and sends them with every check until the reply is sent.
+    dismissed = {key[:500] for key in request.POST.getlist("coach_dismissed")[:MAX_DISMISSED]}
+    shown = [f for f in result.findings if dismissal_key(f.rule, f.quote) not in dismissed]
     return render(
         request,
         "web/partials/coach.html",
@@ -51,7 +63,8 @@ def ticket_coach(request: AuthedRequest, ticket: Ticket) -> HttpResponse:
             "chosen": situation if situation in ("none", "minor_delay", "failure") else "auto",
             "situations": SITUATION_LABELS,
             "rules": RULE_LABELS,
-            "findings": [(RULE_LABELS.get(f.rule, f.rule), f) for f in result.findings],
+            "findings": [(RULE_LABELS.get(f.rule, f.rule), f, dismissal_key(f.rule, f.quote)) for f in shown],
+            "dismissed": len(result.findings) - len(shown),
             "policies": policies,
             "policy_id": policy_id,
         },

@@ -1,5 +1,6 @@
 // The reply coach: "Use" puts a suggestion into the draft (in place of the words it is about, or at
-// the top for a missing apology) and checks the draft again.
+// the top for a missing apology) and checks the draft again. "Ignore" / "It is answered" sets a
+// finding aside for this reply: its key rides along with every check until the reply is sent.
 (function () {
   "use strict";
   function replaceSpan(text, start, end, quote, rewrite) {
@@ -18,6 +19,29 @@
     }
     return rewrite + (text ? " " + text : "");
   }
+  function recheck(form) {
+    const coach = form.querySelector("#coach");
+    if (coach) coach.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+  document.addEventListener("click", function (event) {
+    const dismiss = event.target.closest("[data-coach-dismiss]");
+    const undismiss = event.target.closest("[data-coach-undismiss]");
+    const form = (dismiss || undismiss) && (dismiss || undismiss).closest("form");
+    const kept = form && form.querySelector("[data-coach-dismissed-list]");
+    if (!kept) return;
+    if (dismiss) {
+      const input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "coach_dismissed";
+      input.value = dismiss.dataset.key || "";
+      input.setAttribute("data-coach-dismissed", "");
+      kept.appendChild(input);
+      dismiss.closest("[data-coach-rule]").remove();
+    } else {
+      kept.replaceChildren();
+    }
+    recheck(form);
+  });
   document.addEventListener("click", function (event) {
     const button = event.target.closest("[data-coach-accept]");
     if (!button) return;
