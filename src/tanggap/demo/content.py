@@ -300,11 +300,13 @@ SUBJECTS: dict[str, dict[str, list[list[str]]]] = {
             ["Paket belum sampai sudah {days} hari", "Resi {tracking} tidak bergerak"],
             ["Status terkirim tapi barang belum diterima", "Paket tidak pernah sampai"],
             ["Kurir {courier} tidak datang", "Jadwal antar paket terlewat"],
+            ["Paket {tracking} bisa diambil sendiri?", "Ambil paket di gudang {city}"],
         ],
         "refund": [
             ["Refund belum masuk ke rekening", "Pengembalian dana pesanan {order}"],
             ["Minta refund barang rusak", "{item} datang dalam keadaan rusak"],
             ["Dana belum kembali setelah pembatalan", "Refund pembatalan {order}"],
+            ["Refund dan ongkir pesanan {order}", "Pertanyaan soal refund pembatalan"],
         ],
         "payment": [
             ["Pembayaran via {bank} gagal tapi saldo terpotong", "Saldo terpotong, pesanan belum dibayar"],
@@ -333,11 +335,13 @@ SUBJECTS: dict[str, dict[str, list[list[str]]]] = {
             ["Parcel still not here after {days} days", "Tracking {tracking} not moving"],
             ["Marked as delivered but I never got it", "Parcel never arrived"],
             ["The {courier} courier never came", "Missed delivery slot"],
+            ["Can I collect parcel {tracking} myself?", "Collecting my parcel at the {city} hub"],
         ],
         "refund": [
             ["Refund not in my account yet", "Refund for order {order}"],
             ["Refund request for a damaged item", "The {item} arrived broken"],
             ["Money not returned after cancelling", "Refund for cancelled order {order}"],
+            ["Refund and shipping fee for order {order}", "Questions about my cancellation refund"],
         ],
         "payment": [
             ["Payment with {bank} failed but I was charged", "Charged but the order is unpaid"],
@@ -376,6 +380,8 @@ OPENINGS: dict[str, dict[str, list[str]]] = {
             "paket apa pun. Tidak ada foto bukti pengiriman juga.",
             "Kurir {courier} dijadwalkan datang kemarin antara jam 9 sampai 17, tapi tidak ada yang datang "
             "dan tidak ada telepon. Kapan paket saya akan diantar?",
+            "Paket saya dengan resi {tracking} tertahan di gudang {courier} {city}. Bisakah saya ambil "
+            "sendiri ke gudang? Jam berapa gudangnya buka? Dokumen apa saja yang perlu saya bawa?",
         ],
         "refund": [
             "Saya mengembalikan {item} dari pesanan {order} minggu lalu dan barangnya sudah diterima gudang. "
@@ -384,6 +390,9 @@ OPENINGS: dict[str, dict[str, list[str]]] = {
             "diganti. Nomor pesanan {order}.",
             "Pesanan {order} sudah dibatalkan {days} hari lalu, tapi pengembalian dana {amount} belum saya "
             "terima. Berapa lama biasanya prosesnya?",
+            "Saya membatalkan pesanan {order} kemarin. Kapan dana {amount} masuk ke rekening {bank} saya? "
+            "Apakah ongkos kirimnya juga ikut dikembalikan? Dan apakah voucher yang saya pakai bisa "
+            "digunakan lagi?",
         ],
         "payment": [
             "Saya bayar pesanan {order} lewat {bank}, muncul pesan gagal, tapi saldo saya terpotong "
@@ -428,6 +437,8 @@ OPENINGS: dict[str, dict[str, list[str]]] = {
             "anything. There is no proof-of-delivery photo either.",
             "The {courier} courier was scheduled for yesterday between 9 and 5, but nobody came and nobody "
             "called. When will my parcel be delivered?",
+            "My parcel {tracking} is held at the {courier} hub in {city}. Can I collect it myself? What "
+            "time does the hub open, and which documents do I need to bring?",
         ],
         "refund": [
             "I returned the {item} from order {order} last week and the warehouse has received it, but the "
@@ -436,6 +447,8 @@ OPENINGS: dict[str, dict[str, list[str]]] = {
             "replacement. Order number {order}.",
             "Order {order} was cancelled {days} days ago but I have not received the {amount} refund yet. "
             "How long does it usually take?",
+            "I cancelled order {order} yesterday. When will the {amount} reach my {bank} account? Is the "
+            "shipping fee refunded too? And can I use my voucher again?",
         ],
         "payment": [
             "I paid for order {order} with {bank}, got a failure message, but {amount} was taken from my "
