@@ -23,27 +23,14 @@ def _blob_dir(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_webhook_subscriptions():
-    # Each test's database starts anew; the per-process list of active subscriptions must too.
-    from tanggap.webhooks.selectors import forget_active
-
-    forget_active()
-    yield
-    forget_active()
-
-
-@pytest.fixture(autouse=True)
 def _fresh_process_caches():
-    # Short per-process caches (which teams route, whether any inbox acknowledges) start anew with
-    # each test's database, as a restarted process would.
-    from tanggap.automations.acknowledge import forget_acknowledging_inboxes
-    from tanggap.routing.services import forget_routed_teams
+    # Short per-process caches (which teams route, whether any inbox acknowledges, which webhooks
+    # listen) start anew with each test's database, as a restarted process would.
+    from tanggap.core.process_cache import forget_process_caches
 
-    forget_routed_teams()
-    forget_acknowledging_inboxes()
+    forget_process_caches()
     yield
-    forget_routed_teams()
-    forget_acknowledging_inboxes()
+    forget_process_caches()
 
 
 @pytest.fixture(autouse=True)

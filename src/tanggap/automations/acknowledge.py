@@ -10,7 +10,6 @@ threading) and writes what it promised, or why it kept quiet, on the ticket's ti
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,6 +27,7 @@ from tanggap.accounts.permissions import require
 from tanggap.automations import estimate as core
 from tanggap.core.audit import audit_record
 from tanggap.core.errors import InvalidInput
+from tanggap.core.process_cache import ProcessCache
 from tanggap.inboxes.models import Inbox, InboxLanguage, MailSource, RawMail
 from tanggap.inboxes.outbound import inbox_for_ticket, mail_send_automatic
 from tanggap.inboxes.selectors import MANAGE_ACTION
@@ -390,31 +390,16 @@ def acknowledgement_send(*, ticket_id: int, now: datetime | None = None) -> Outc
     return Outcome(True)
 
 
-_ACK_TTL = 5.0
-_ack_cache: tuple[float, bool] = (0.0, False)
-
-
-def _some_inbox_acknowledges() -> bool:
-    """Whether any active inbox acknowledges (cached a few seconds: asked for every new ticket, and a
-    bulk intake with the acknowledgement off everywhere should not queue a task per ticket)."""
-    global _ack_cache
-    stamp, value = _ack_cache
-    if time.monotonic() - stamp < _ACK_TTL:
-        return value
-    value = Inbox.objects.filter(ack_enabled=True, is_active=True).exists()
-    _ack_cache = (time.monotonic(), value)
-    return value
-
-
-def forget_acknowledging_inboxes(**_: Any) -> None:
-    global _ack_cache
-    _ack_cache = (0.0, False)
+# Whether any active inbox acknowledges (cached a few seconds: asked for every new ticket, and a bulk
+# intake with the acknowledgement off everywhere should not queue a task per ticket).
+_acknowledging = ProcessCache(5.0, lambda: Inbox.objects.filter(ack_enabled=True, is_active=True).exists())
+forget_acknowledging_inboxes = _acknowledging.forget
 
 
 def on_ticket_created(name: str, payload: dict[str, Any]) -> None:
     """``ticket.created``: acknowledge tickets customers opened (``actor_id`` None); an agent who
     opens a ticket talks to the customer themselves."""
-    if payload.get("actor_id") is not None or not _some_inbox_acknowledges():
+    if payload.get("actor_id") is not None or not _acknowledging.get():
         return
     from tanggap.automations.tasks import acknowledge_task
 

@@ -17,7 +17,6 @@ different tickets; SQLite has one writer at a time, which gives the same guarant
 from __future__ import annotations
 
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -33,6 +32,7 @@ from tanggap.accounts.permissions import require
 from tanggap.core import events
 from tanggap.core.audit import audit_record
 from tanggap.core.errors import InvalidInput
+from tanggap.core.process_cache import ProcessCache
 from tanggap.core.slugs import normalise_tag
 from tanggap.inboxes.models import MailStatus, RawMail
 from tanggap.routing.choose import Candidate, Decision, Reason, Strategy, Work, choose, weighted_load
@@ -56,24 +56,12 @@ DRAIN_BATCH = 200
 MAX_REBALANCE_MINUTES = 7 * 24 * 60
 MAX_LANE_TIERS = 10
 
-_ROUTED_TTL = 5.0
-_routed_cache: tuple[float, frozenset[int]] = (0.0, frozenset())
-
-
-def routed_team_ids() -> frozenset[int]:
-    """Teams that assign automatically (cached for a few seconds: asked on every arrival)."""
-    global _routed_cache
-    stamp, ids = _routed_cache
-    if time.monotonic() - stamp < _ROUTED_TTL:
-        return ids
-    ids = frozenset(TeamRouting.objects.filter(enabled=True).values_list("team_id", flat=True))
-    _routed_cache = (time.monotonic(), ids)
-    return ids
-
-
-def forget_routed_teams(**_: Any) -> None:
-    global _routed_cache
-    _routed_cache = (0.0, frozenset())
+# Teams that assign automatically (cached for a few seconds: asked on every arrival).
+_routed = ProcessCache(
+    5.0, lambda: frozenset(TeamRouting.objects.filter(enabled=True).values_list("team_id", flat=True))
+)
+routed_team_ids = _routed.get
+forget_routed_teams = _routed.forget
 
 
 # ---------------------------------------------------------------- settings

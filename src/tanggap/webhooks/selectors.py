@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.db.models import QuerySet
 
 from tanggap.accounts.permissions import can
 from tanggap.core.errors import NotFound, PermissionDenied
+from tanggap.core.process_cache import ProcessCache
 from tanggap.tickets.models import Message, Ticket
 from tanggap.webhooks.models import WebhookDelivery, WebhookSubscription
 
@@ -59,22 +59,12 @@ def webhook_delivery_get(
 # thousands of events a second). A change made in this process is seen at once (``forget_active``,
 # called on save and delete); one made in another process within ``ACTIVE_TTL``.
 ACTIVE_TTL = 1.0
-_active: tuple[float, list[WebhookSubscription]] = (0.0, [])
-
-
-def forget_active(**_kwargs: Any) -> None:
-    global _active
-    _active = (0.0, [])
+_active = ProcessCache(ACTIVE_TTL, lambda: list(WebhookSubscription.objects.filter(active=True)))
+forget_active = _active.forget
 
 
 def _active_subscriptions() -> list[WebhookSubscription]:
-    global _active
-    expires, rows = _active
-    now = time.monotonic()
-    if now >= expires:
-        rows = list(WebhookSubscription.objects.filter(active=True))
-        _active = (now + ACTIVE_TTL, rows)
-    return rows
+    return _active.get()
 
 
 def subscriptions_for_event(name: str) -> list[WebhookSubscription]:
