@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 
 from tanggap.accounts.models import Role
-from tanggap.automations import triggers
+from tanggap.automations import firing, triggers
 from tanggap.automations.models import Trigger, TriggerNotice
 from tanggap.automations.selectors import notices_for, unread_notice_count
 from tanggap.automations.triggers import trigger_create, trigger_notices_mark_read
@@ -205,13 +205,13 @@ def test_ping_pong_terminates_when_events_are_delivered_by_real_commits(make_age
     ticket = message_receive(inbound=inbound(key="k1")).ticket
     ticket_update(actor=agent, ticket=ticket, tags=["y"])  # commits: events dispatched for real
     assert [f["trigger"] for f in firings(ticket)] == ["A", "B"]
-    assert triggers._causes() == {}  # nothing left open
+    assert firing._causes() == {}  # nothing left open
 
 
 def test_a_runaway_chain_stops_at_the_cap_with_a_warning_and_a_timeline_note(
     lead, agent, ticket, run, monkeypatch, caplog
 ):
-    monkeypatch.setattr(triggers, "MAX_FIRINGS", 3)
+    monkeypatch.setattr(firing, "MAX_FIRINGS", 3)
     for n in range(5):
         make(
             lead,
@@ -220,7 +220,7 @@ def test_a_runaway_chain_stops_at_the_cap_with_a_warning_and_a_timeline_note(
             [{"field": "tags", "op": "include", "value": f"s{n}"}],
             [{"type": "add_tag", "value": f"s{n + 1}"}],
         )
-    with caplog.at_level(logging.WARNING, logger="tanggap.automations.triggers"):
+    with caplog.at_level(logging.WARNING, logger="tanggap.automations.firing"):
         run(ticket_update, actor=agent, ticket=ticket, tags=["s0"])
     assert [f["trigger"] for f in firings(ticket)] == ["Step 0", "Step 1", "Step 2"]
     note = Message.objects.get(ticket=ticket, event_code="triggers_stopped")

@@ -20,6 +20,6 @@ class AutomationsConfig(AppConfig):
             signal.connect(forget_acknowledging_inboxes, sender=Inbox, dispatch_uid=f"ack-forget-{signal}")
 
         # Triggers: conditions and actions run on ticket events, in order (docs/triggers.md).
-        from tanggap.automations.triggers import EVENT_OF, on_ticket_event
+        from tanggap.automations.firing import EVENT_OF, on_ticket_event
 
         events.subscribe(*EVENT_OF)(on_ticket_event)
