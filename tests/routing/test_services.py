@@ -11,10 +11,10 @@ from tanggap.accounts.models import Availability, Presence, Role
 from tanggap.core.errors import InvalidInput, PermissionDenied
 from tanggap.routing.choose import Waiting, queue_order
 from tanggap.routing.models import AgentLoad, AgentSlot, TeamRouting
+from tanggap.routing.reactions import routing_sweep
 from tanggap.routing.services import (
     loads_refresh,
     queue_drain,
-    routing_sweep,
     team_routing_update,
     ticket_route,
     tickets_rebalance,

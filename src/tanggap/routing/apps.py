@@ -13,12 +13,8 @@ class RoutingConfig(AppConfig):
         from tanggap.core import events
         from tanggap.routing import tasks  # noqa: F401  (registers the periodic sweep)
         from tanggap.routing.models import TeamRouting
-        from tanggap.routing.services import (
-            forget_routed_teams,
-            on_presence_changed,
-            on_ticket_arrived,
-            on_work_changed,
-        )
+        from tanggap.routing.reactions import on_presence_changed, on_ticket_arrived, on_work_changed
+        from tanggap.routing.services import forget_routed_teams
 
         events.subscribe(events.TICKET_CREATED, events.MESSAGE_RECEIVED)(on_ticket_arrived)
         events.subscribe(events.TICKET_STATUS_CHANGED, events.TICKET_ASSIGNED, events.TICKET_MERGED)(

@@ -34,6 +34,6 @@ requeue_when_lost(drain_team_task)
 @periodic("routing-sweep", crontab(minute="*"))
 def routing_sweep_job() -> dict[str, int]:
     """Idle agents away, loads counted again, waiting tickets given out, unanswered ones rebalanced."""
-    from tanggap.routing.services import routing_sweep
+    from tanggap.routing.reactions import routing_sweep
 
     return asdict(routing_sweep())
