@@ -52,6 +52,27 @@ def _messages(rows: list[dict], count: int, seed: int) -> list[str]:
     return texts
 
 
+def _against(directory: Path, texts: list[str], long_texts: list[str]) -> dict[str, object]:
+    """The shipped models and those in ``directory`` on the same messages, alternating which goes
+    first (the second call finds the message's words already split)."""
+    from tanggap.assist.classify import MODELS_DIR
+
+    models(directory)
+    figures: dict[str, object] = {"directory": str(directory)}
+    for name, batch in (("classify", texts), ("classify_2000_chars", long_texts)):
+        samples: dict[Path, list[float]] = {MODELS_DIR: [], directory: []}
+        for i, text in enumerate(batch):
+            for folder in (MODELS_DIR, directory) if i % 2 else (directory, MODELS_DIR):
+                t = time.perf_counter()
+                classify(text, directory=folder)
+                samples[folder].append(time.perf_counter() - t)
+        figures[name] = {
+            "shipped": _quantiles(samples[MODELS_DIR]),
+            "against": _quantiles(samples[directory]),
+        }
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="passes over the texts")
@@ -60,6 +81,11 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true", help="only the JSON line")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="another trained/ folder (e.g. the last release's models): classify with both, interleaved",
+    )
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
@@ -93,12 +119,12 @@ def main() -> None:
         classify(text)
         long_samples.append(time.perf_counter() - t)
     # Both again with no word remembered from earlier messages (as for a process's first messages).
-    shared = models().shared
+    loaded = models()
 
     def cold(batch: list[str]) -> list[float]:
         samples = []
         for text in batch:
-            shared.forget_words()
+            loaded.forget_words()
             t = time.perf_counter()
             classify(text)
             samples.append(time.perf_counter() - t)
@@ -106,6 +132,7 @@ def main() -> None:
 
     cold_samples = cold(texts)
     cold_long_samples = cold(long_texts)
+    against = _against(args.against, texts, long_texts) if args.against else None
     figures = {
         "bench": "assist",
         "models_load_s": round(load_seconds, 3),
@@ -117,6 +144,8 @@ def main() -> None:
         "coach": _quantiles(coach_samples),
         "bars": {"classify_p95_ms": 5, "coach_p95_ms": 50},
     }
+    if against is not None:
+        figures["against"] = against
     if not args.json:
         print(f"classify: {figures['classify']}", file=sys.stderr)
         print(f"coach:    {figures['coach']}", file=sys.stderr)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from tanggap.assist import classify as classify_module
+from tanggap.assist.blocks import BlockModel
 from tanggap.assist.classify import MODEL_NAMES, MODELS_DIR, classify, forget_models, language_of, models
 from tanggap.assist.linear import load
 from tanggap.assist.training import EMOTIONS, INTENTS, SENTIMENTS, Split, Task, fit
@@ -42,10 +43,14 @@ def test_the_same_text_gives_the_same_signals_and_the_same_version():
 
 
 def test_the_artefacts_load_to_identical_arrays():
-    path = MODELS_DIR / "emotion.id.npz"
-    one, two = load(path), load(path)
+    one, two = load(MODELS_DIR / "intents.npz"), load(MODELS_DIR / "intents.npz")
     assert np.array_equal(one.weights, two.weights)
     assert one.featurizer.vocabulary == two.featurizer.vocabulary
+    first, second = load(MODELS_DIR / "emotion.id.npz"), load(MODELS_DIR / "emotion.id.npz")
+    assert isinstance(first, BlockModel)
+    assert np.array_equal(first.char_weights, second.char_weights)
+    assert np.array_equal(first.vector_table, second.vector_table)
+    assert first.lexicon == second.lexicon and first.lexicon["gak"] == ("tidak",)
 
 
 def test_the_shared_vocabulary_scores_as_each_model_alone():
@@ -54,8 +59,8 @@ def test_the_shared_vocabulary_scores_as_each_model_alone():
     for text in texts * 2:  # the second time, from the remembered words
         found = loaded.shared.lookup(text)
         for model in loaded.by_name.values():
-            alone = model.scores(model.featurizer.vectorise(text))
-            shared = model.scores(loaded.shared.vectors_of(found, model))
+            alone = model.scores_text(text)
+            shared = model.scores(loaded.shared.vectors_of(found, model), text)
             assert alone == pytest.approx(shared, abs=1e-3)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import py3langid
 
-from tanggap.assist.linear import LinearModel, SharedVocabulary, load
+from tanggap.assist.linear import SharedVocabulary, TextModel, load
 from tanggap.assist.questions import Question, questions
 from tanggap.core.text import guess_language
 
@@ -43,9 +43,17 @@ class Signals:
 
 @dataclass(frozen=True)
 class Models:
-    by_name: dict[str, LinearModel]
+    by_name: dict[str, TextModel]
     version: str
     shared: SharedVocabulary
+
+    def forget_words(self) -> None:
+        """Forget every word remembered from earlier messages (as a new process would start)."""
+        self.shared.forget_words()
+        for model in self.by_name.values():
+            forget = getattr(model, "forget_words", None)
+            if forget is not None:
+                forget()
 
 
 def models(directory: Path = MODELS_DIR) -> Models:
@@ -95,11 +103,11 @@ def classify(text: str, *, directory: Path = MODELS_DIR) -> Signals:
     side = "id" if language == "id" else "en"
     found = loaded.shared.lookup(text)
     sentiment_model = shipped[f"sentiment.{side}"]
-    sentiment_scores = sentiment_model.scores(loaded.shared.vectors_of(found, sentiment_model))
+    sentiment_scores = sentiment_model.scores(loaded.shared.vectors_of(found, sentiment_model), text)
     emotion_model = shipped[f"emotion.{side}"]
-    emotion_scores = emotion_model.scores(loaded.shared.vectors_of(found, emotion_model))
+    emotion_scores = emotion_model.scores(loaded.shared.vectors_of(found, emotion_model), text)
     intent_model = shipped["intents"]
-    intent_scores = intent_model.scores(loaded.shared.vectors_of(found, intent_model))
+    intent_scores = intent_model.scores(loaded.shared.vectors_of(found, intent_model), text)
     asked = questions(text, language if language != "other" else "")
     intents = intent_model.labels(intent_scores)
     if asked and "question" not in intents:

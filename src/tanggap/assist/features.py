@@ -29,8 +29,19 @@ def normalise(text: str) -> str:
     return _REPEAT.sub(r"\1\1", text)
 
 
+_last: tuple[str, tuple[str, ...]] = ("", ())
+
+
 def words(text: str) -> list[str]:
-    return _WORD.findall(normalise(text))
+    """The words of ``text`` after ``normalise``. The last text's words are remembered: every model
+    reads the same message."""
+    global _last
+    seen, found = _last
+    if text is seen or text == seen:
+        return list(found)
+    tokens = _WORD.findall(normalise(text))
+    _last = (text, tuple(tokens))
+    return tokens
 
 
 def word_features(word: str) -> list[str]:
@@ -57,4 +68,12 @@ def analyse(text: str) -> list[str]:
     features = pair_features(tokens)
     for w in tokens:
         features += word_features(w)
+    return features
+
+
+def char_ngrams(text: str) -> list[str]:
+    """The character n-grams inside the words of ``text`` (``analyse`` without words and pairs)."""
+    features: list[str] = []
+    for w in words(text):
+        features += word_features(w)[1:]
     return features

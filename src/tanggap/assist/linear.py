@@ -11,6 +11,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -56,7 +57,8 @@ class LinearModel:
     featurizer: Featurizer
     meta: dict[str, object]
 
-    def scores(self, vectors: Vectors) -> dict[str, float]:
+    def scores(self, vectors: Vectors, text: str = "") -> dict[str, float]:
+        """The class probabilities of a text's ``vectors`` (``text`` itself is for the block models)."""
         raw = (
             vectors.value @ self.weights[vectors.index] + self.bias
             if vectors.index.size
@@ -68,6 +70,9 @@ class LinearModel:
         else:
             raw = 1.0 / (1.0 + np.exp(-raw))
         return {c: round(float(s), 4) for c, s in zip(self.classes, raw, strict=True)}
+
+    def scores_text(self, text: str) -> dict[str, float]:
+        return self.scores(self.featurizer.vectorise(text))
 
     def labels(self, scores: dict[str, float]) -> list[str]:
         """The predicted label(s): the best one, or every class over its threshold."""
@@ -92,10 +97,41 @@ def save(path: Path, *, model: LinearModel) -> None:
     )
 
 
-def load(path: Path) -> LinearModel:
+class TextModel(Protocol):
+    """What the shipped models have in common: a plain linear model or a block model (``blocks.py``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def classes(self) -> tuple[str, ...]: ...
+    @property
+    def featurizer(self) -> Featurizer: ...
+    @property
+    def meta(self) -> dict[str, object]: ...
+    def scores(self, vectors: Vectors, text: str = "") -> dict[str, float]: ...
+    def scores_text(self, text: str) -> dict[str, float]: ...
+    def labels(self, scores: dict[str, float]) -> list[str]: ...
+
+
+def load(path: Path) -> TextModel:
+    """A shipped artefact: a plain linear model, or a block model when its metadata says so."""
     with np.load(path, allow_pickle=False) as data:
-        terms = str(data["terms"]).split("\n")
+        form = json.loads(str(data["meta"])).get("format", "linear")
+    if form == "blocks":
+        from tanggap.assist import blocks
+
+        return blocks.load(path)
+    return load_linear(path)
+
+
+def load_linear(path: Path) -> LinearModel:
+    with np.load(path, allow_pickle=False) as data:
         meta = json.loads(str(data["meta"]))
+        if meta.get("format", "linear") != "linear":
+            raise ValueError(f"{path} is not a plain linear model")
+        terms = str(data["terms"]).split("\n")
         featurizer = Featurizer({t: i for i, t in enumerate(terms)}, data["idf"].astype(np.float32))
         return LinearModel(
             name=meta.pop("name"),
@@ -115,7 +151,7 @@ class SharedVocabulary:
 
     WORD_CACHE = 20_000  # words whose feature columns are remembered (about 6 MB); emptied when full
 
-    def __init__(self, models: list[LinearModel]) -> None:
+    def __init__(self, models: list[TextModel]) -> None:
         self._word_ids: dict[str, np.ndarray] = {}
         union: dict[str, int] = {}
         for model in models:
@@ -152,7 +188,7 @@ class SharedVocabulary:
     def forget_words(self) -> None:
         self._word_ids.clear()
 
-    def vectors_of(self, found: tuple[np.ndarray, np.ndarray], model: LinearModel) -> Vectors:
+    def vectors_of(self, found: tuple[np.ndarray, np.ndarray], model: TextModel) -> Vectors:
         ids, tf = found
         local = self.columns[model.name][ids]
         keep = local >= 0
