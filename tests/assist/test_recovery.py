@@ -25,6 +25,7 @@ from tanggap.core.errors import ErrorCode, InvalidInput, NotFound, PermissionDen
 from tanggap.core.models import AuditEntry
 from tanggap.demo.recovery import DEMO_POLICIES, create_demo_recovery_policies
 from tanggap.tickets.models import Message, MessageKind, Status, Ticket
+from tanggap.tickets.services import ticket_update
 from tests.api.conftest import ApiClient, error_code
 
 
@@ -520,6 +521,16 @@ def test_ticket_page_records_an_offer(agent, make_policy, ticket, other_agent, d
         .status_code
         == 404
     )
+
+
+def test_the_offer_is_folded_unless_the_ticket_shows_a_real_failure(agent, make_policy, ticket):
+    make_policy()
+    web = _signed_in(agent)
+    page = web.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert "data-recovery-folded" in page and "does not show a real failure" in page
+    ticket_update(actor=agent, ticket=ticket, tags=["failure"])
+    page = web.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert "data-recovery-folded" not in page and 'id="recovery-policy"' in page
 
 
 def test_report_page_and_csv(supervisor, agent, make_policy, ticket):

@@ -9,6 +9,7 @@ import pytest
 
 from tanggap.assist.models import RecoveryOffer, RecoveryPolicy
 from tanggap.tickets.models import Message
+from tanggap.tickets.services import ticket_update
 
 pytestmark = pytest.mark.e2e
 
@@ -38,6 +39,13 @@ def test_supervisor_sets_an_offer_and_an_agent_records_it(
     page = sign_in(new_page(), "dewi")
     page.goto(f"/tickets/{ticket.pk}/")
     box = page.locator("#ticket-recovery")
+    # Nothing has gone wrong on it yet: the offer stays folded, one click away.
+    assert box.locator("[data-recovery-folded]").count() == 1
+    assert not box.locator("#recovery-policy").is_visible()
+    # The parcel turns out lost: the agent marks the failure, and the offer opens.
+    ticket_update(actor=dewi, ticket=ticket, tags=["failure"])
+    page.goto(f"/tickets/{ticket.pk}/")
+    assert box.locator("[data-recovery-folded]").count() == 0
     box.locator("#recovery-policy").select_option(str(policy.pk))
     box.locator("[data-recovery-record]").click()
     page.wait_for_selector("#ticket-recovery [data-recovery-offer]")

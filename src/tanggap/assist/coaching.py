@@ -121,6 +121,28 @@ def recovery_option(
     return None
 
 
+def _situation(ticket: Ticket, waiting: list[Message], signals: list[MessageSignals], anger: float) -> str:
+    intents = {i for s in signals for i in s.intents} | {i for i in ticket.intents.split(",") if i}
+    waited = (timezone.now() - waiting[0].created_at).total_seconds() / 3600 if waiting else 0.0
+    tags = {t.lower() for t in ticket.tags.values_list("name", flat=True)}
+    return situation_of(
+        waited_hours=waited,
+        intents=intents,
+        sentiment=ticket.sentiment,
+        anger=anger,
+        failure_marked=bool(tags & FAILURE_TAGS),
+    )
+
+
+def ticket_situation(ticket: Ticket) -> str:
+    """What the ticket shows now, as the coach reads it: "failure", "minor_delay" or "none" (the
+    caller read ``ticket`` through an access-checking selector)."""
+    waiting = _unanswered(ticket)
+    signals = list(MessageSignals.objects.filter(message__in=[m.pk for m in waiting]))
+    anger = max((s.anger for s in signals), default=ticket.anger or 0.0)
+    return _situation(ticket, waiting, signals, anger)
+
+
 def reply_check(
     *, user: Any, ticket: Ticket, draft: str, situation: str = "auto", recovery_policy_id: int | None = None
 ) -> CoachResult:
@@ -130,16 +152,7 @@ def reply_check(
     waiting = _unanswered(ticket)
     signals = {s.message_id: s for s in MessageSignals.objects.filter(message__in=[m.pk for m in waiting])}
     anger = max((s.anger for s in signals.values()), default=ticket.anger or 0.0)
-    intents = {i for s in signals.values() for i in s.intents} | {i for i in ticket.intents.split(",") if i}
-    waited = (timezone.now() - waiting[0].created_at).total_seconds() / 3600 if waiting else 0.0
-    tags = {t.lower() for t in ticket.tags.values_list("name", flat=True)}
-    detected = situation_of(
-        waited_hours=waited,
-        intents=intents,
-        sentiment=ticket.sentiment,
-        anger=anger,
-        failure_marked=bool(tags & FAILURE_TAGS),
-    )
+    detected = _situation(ticket, waiting, list(signals.values()), anger)
     chosen = detected if situation not in SITUATIONS or situation == "auto" else situation
     language = guess_language(draft) or ticket.language or "id"
     recovery = recovery_option(user=user, ticket=ticket, policy_id=recovery_policy_id, language=language)

@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 
 from tanggap.accounts.permissions import can
 from tanggap.assist import selectors
+from tanggap.assist.coaching import ticket_situation
 
 register = template.Library()
 
@@ -26,11 +27,15 @@ def recovery_box(context: dict[str, Any], ticket: Any) -> dict[str, Any]:
     if not policies and not offers:
         return {"show": False}
     language = selectors.customer_language(ticket)
+    # Offers are for real failures: elsewhere the form stays folded, one click away.
+    can_offer = can_offer and not ticket.merged_into_id and ticket.status != "closed"
+    failure = can_offer and ticket_situation(ticket) == "failure"
     offered = {offer.failure_type for offer in offers}
     screen = get_language() or "id"
     return {
         "show": True,
-        "can_offer": can_offer and not ticket.merged_into_id and ticket.status != "closed",
+        "can_offer": can_offer,
+        "failure": failure,
         "policies": [
             {
                 "id": p.pk,
