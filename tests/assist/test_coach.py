@@ -356,6 +356,14 @@ def test_a_time_answers_the_only_when_question_in_other_words() -> None:
     assert [f.quote for f in only("Refund cair besok.", two, "thoroughness")] == ["Kapan paket dikirim?"]
 
 
+def test_a_name_in_a_when_question_need_not_be_repeated_with_the_time() -> None:
+    customer = "Kapan dana Rp 312.000 masuk ke rekening BCA saya? Apakah bisa pakai OVO?"
+    draft = "Halo Kak, dana Anda akan masuk dalam 3 hari kerja."
+    # The time answers the first; the second asks about OVO, which the draft never names.
+    findings = only(draft, CoachContext(customer_text=customer), "thoroughness")
+    assert [f.quote for f in findings] == ["Apakah bisa pakai OVO?"]
+
+
 def test_no_customer_text_no_thoroughness() -> None:
     assert not only("Halo Kak.", CoachContext(), "thoroughness")
 

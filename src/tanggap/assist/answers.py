@@ -210,8 +210,14 @@ def answered(
     if _HOW_MUCH.search(question.text) and not _NUMBER_ANSWER.search(draft_text):
         return False
     entities = {e.lower() for e in re.findall(r"(?<=\s)[A-Z]\w*[A-Z]\w*|\b[A-Z]{2,}\b", question.text)}
-    if entities:
-        return bool(entities & forms)  # a name the customer asked about ("OVO", "PayPal") must come up
+    # A name the customer asked about ("OVO", "PayPal") must come up, unless the question asks when
+    # or how much and the draft says it about the question's subject: "Kapan dana masuk ke rekening
+    # BCA saya?" is answered by "dana Anda masuk dalam 3 hari kerja".
+    stated = (_WHEN.search(question.text) and _STATED_TIME.search(draft_text)) or (
+        _HOW_MUCH.search(question.text) and _NUMBER_ANSWER.search(draft_text)
+    )
+    if entities and not (stated and matched):
+        return bool(entities & forms)
     if alone and _stated_apart(
         _STATED_TIME if _kind(question.text) == "when" else _CAUSE_ANSWER, draft_text, taken
     ):
