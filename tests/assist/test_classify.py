@@ -111,7 +111,10 @@ def test_the_output_has_every_field_in_range():
     assert set(signals.sentiment_scores) == set(SENTIMENTS)
     assert abs(sum(signals.sentiment_scores.values()) - 1) < 0.01
     assert signals.emotion in EMOTIONS
-    assert signals.anger == signals.emotion_scores["anger"]
+    # Anger: the emotion model's, as far as the sentiment model reads the message as negative.
+    expected = (signals.emotion_scores["anger"] * signals.sentiment_scores["negative"]) ** 0.5
+    assert signals.anger == pytest.approx(expected, abs=1e-3)
+    assert signals.anger >= 0.5
     assert 0 <= signals.anger <= 1
     assert set(signals.intents) <= set(INTENTS)
     assert "refund" in signals.intents
@@ -169,3 +172,26 @@ def test_the_models_load_once_per_process():
     models()
     models(MODELS_DIR)
     assert classify_module._models.cache_info().misses == loads
+
+
+def test_anger_follows_how_angry_support_messages_were_written():
+    """The labelled drafts' customer messages carry their writers' anger (0..1). The emotion models'
+    anger alone barely follows it on support mail (correlation 0.10 in Indonesian); read together with
+    the sentiment model's negative, it does (0.29)."""
+    import json
+    import statistics
+    from pathlib import Path
+
+    rows = Path(__file__).with_name("coach_drafts.jsonl").read_text(encoding="utf-8").splitlines()
+    for language in ("id", "en"):
+        written = {r["customer"]: float(r["anger"]) for r in map(json.loads, rows) if r["lang"] == language}
+        read = [classify(text).anger for text in written]
+        assert statistics.correlation(read, list(written.values())) >= 0.25
+
+
+def test_a_polite_question_about_a_refund_does_not_read_angry():
+    signals = classify(
+        "Halo Tim Dukungan,\n\nSaya membatalkan pesanan TGP-205122 kemarin. Kapan dana Rp 312.000 masuk ke "
+        "rekening BCA saya? Apakah ongkos kirimnya juga ikut dikembalikan?\n\nTerima kasih.\nSurya"
+    )
+    assert signals.anger < 0.5
