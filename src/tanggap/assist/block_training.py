@@ -87,10 +87,10 @@ def _ratios(block: Any, inside: np.ndarray) -> np.ndarray:
     return np.log((p / p.sum()) / (q / q.sum()))
 
 
-def fit_blocks(
-    task: Task, lexicon: dict[str, tuple[str, ...]], progress: Callable[[str], None]
-) -> tuple[BlockModel, dict[str, object]]:
-    """The block model of ``task`` (one label per text) and what to record about its fitting."""
+def fit_blocks(task: Task, progress: Callable[[str], None]) -> tuple[BlockModel, dict[str, object]]:
+    """The block model of ``task`` (one label per text, the lexicon in ``task.lexicon``) and what to
+    record about its fitting."""
+    lexicon = task.lexicon
     from scipy.sparse import csr_matrix, diags, hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression

@@ -52,9 +52,7 @@ class Models:
         """Forget every word remembered from earlier messages (as a new process would start)."""
         self.shared.forget_words()
         for model in self.by_name.values():
-            forget = getattr(model, "forget_words", None)
-            if forget is not None:
-                forget()
+            model.forget_words()
 
 
 def models(directory: Path = MODELS_DIR) -> Models:

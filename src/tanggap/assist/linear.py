@@ -74,6 +74,9 @@ class LinearModel:
     def scores_text(self, text: str) -> dict[str, float]:
         return self.scores(self.featurizer.vectorise(text))
 
+    def forget_words(self) -> None:
+        """Nothing to forget: the words a plain model sees are remembered by the shared vocabulary."""
+
     def labels(self, scores: dict[str, float]) -> list[str]:
         """The predicted label(s): the best one, or every class over its threshold."""
         if self.kind == "softmax":
@@ -113,6 +116,7 @@ class TextModel(Protocol):
     def scores(self, vectors: Vectors, text: str = "") -> dict[str, float]: ...
     def scores_text(self, text: str) -> dict[str, float]: ...
     def labels(self, scores: dict[str, float]) -> list[str]: ...
+    def forget_words(self) -> None: ...
 
 
 def load(path: Path) -> TextModel:

@@ -321,7 +321,7 @@ def fit(task: Task, progress: Callable[[str], None] = lambda _: None) -> TextMod
 
         from tanggap.assist.block_training import fit_blocks
 
-        model, extra = fit_blocks(task, task.lexicon, progress)
+        model, extra = fit_blocks(task, progress)
         return replace(model, meta={**_recorded(task), **extra})
     return _fit_linear(task, progress)
 
