@@ -71,3 +71,41 @@ def test_the_queue_filters_on_the_signals(receive, admin):
     assert list(refunds.values_list("pk", flat=True)) == [angry.ticket.pk]
     negative = ticket_list_for_queue(user=admin, filters=QueueFilter(sentiment="negative", status="any"))
     assert calm.ticket.pk not in set(negative.values_list("pk", flat=True))
+
+
+def test_messages_read_by_other_models_are_read_again_without_firing_triggers(receive, published):
+    from datetime import timedelta
+
+    from click.testing import CliRunner
+    from django.utils import timezone
+
+    from tanggap.assist.classify import models
+    from tanggap.cli import main
+
+    old = receive("Halo, paket saya belum sampai. Kapan dikirim?", subject="Paket")
+    recent = receive("Tolong batalkan pesanan saya sekarang juga!", subject="Batal")
+    current = receive("Terima kasih, sudah sampai.", subject="Sampai")
+    Message.objects.filter(pk=old.message.pk).update(created_at=timezone.now() - timedelta(days=90))
+    # Read by models that no longer ship, with a reading they would not give now.
+    MessageSignals.objects.filter(message__in=[old.message.pk, recent.message.pk]).update(
+        model_version="0ld0ld0ld0ld", anger=0.99
+    )
+    Ticket.objects.filter(pk=recent.ticket.pk).update(anger=0.99)
+    published.clear()
+
+    result = CliRunner().invoke(main, ["assist", "reclassify", "--days", "30"])
+    assert result.exit_code == 0, result.output
+    assert "Read again: 1 message(s); could not read: 0." in result.output
+    fresh = MessageSignals.objects.get(message=recent.message)
+    assert fresh.model_version == models().version and fresh.anger != 0.99
+    assert Ticket.objects.get(pk=recent.ticket.pk).anger == pytest.approx(fresh.anger)
+    assert (
+        MessageSignals.objects.get(message=old.message).model_version == "0ld0ld0ld0ld"
+    )  # older than 30 days
+    assert MessageSignals.objects.get(message=current.message).model_version == models().version
+    assert not [name for name, _ in published if name == events.MESSAGE_CLASSIFIED]
+
+    result = CliRunner().invoke(main, ["assist", "reclassify", "--all"])
+    assert "Read again: 1 message(s)" in result.output
+    result = CliRunner().invoke(main, ["assist", "reclassify", "--all"])
+    assert "Every message was read by the shipped models." in result.output

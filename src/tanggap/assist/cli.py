@@ -165,6 +165,39 @@ def _texts(stream: Any) -> Any:
             yield line
 
 
+@assist.command("reclassify")
+@click.option(
+    "--days",
+    type=click.IntRange(1, 36_500),
+    default=30,
+    show_default=True,
+    help="Read again the customer messages of this many days.",
+)
+@click.option("--all", "everything", is_flag=True, help="Every customer message, however old.")
+def assist_reclassify(days: int, everything: bool) -> None:
+    """Read customer messages again after the models changed (an upgrade, `tanggap assist train`):
+    those whose signals came from other models, newest first, with progress. Tickets get the new
+    sentiment, emotion and anger; triggers do not act again."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tanggap.cli import _django, _progress
+
+    _django()
+    from tanggap.assist.services import messages_reclassify, stale_signals
+
+    stale = stale_signals(since=None if everything else timezone.now() - timedelta(days=days))
+    if not stale:
+        click.echo("Every message was read by the shipped models.")
+        return
+    with _progress(len(stale), "Reading again", "message") as bar:
+        done, failed = messages_reclassify(stale, progress=lambda: bar.update(1))
+    click.echo(f"Read again: {done} message(s); could not read: {failed}.")
+    if failed:
+        raise SystemExit(1)
+
+
 @assist.command("classify")
 def assist_classify() -> None:
     """Read one text per line (or JSON lines with a "text" field) on stdin; print one JSON object per line:

@@ -8,7 +8,8 @@ columns (``tickets.services.ticket_signals_set``) and publishes ``MESSAGE_CLASSI
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -34,9 +35,11 @@ def _text_of(message: Message) -> str:
     return text
 
 
-def message_classify(*, message_id: int) -> MessageSignals | None:
+def message_classify(*, message_id: int, announce: bool = True) -> MessageSignals | None:
     """Read one customer message and store what it says; None for anything else (agents' replies,
-    notes, machine mail). Running it again replaces the row with a fresh reading."""
+    notes, machine mail). Running it again replaces the row with a fresh reading. ``announce`` False
+    (a re-reading after the models changed) stores it without publishing ``MESSAGE_CLASSIFIED``, so
+    triggers do not act again on old messages."""
     message = (
         Message.objects.select_related("ticket")
         .filter(pk=message_id, kind=MessageKind.CUSTOMER)
@@ -73,17 +76,18 @@ def message_classify(*, message_id: int) -> MessageSignals | None:
             emotion=signals.emotion if latest else None,
             anger=signals.anger if latest else None,
         )
-        events.publish(
-            events.MESSAGE_CLASSIFIED,
-            {
-                "ticket_id": message.ticket_id,
-                "message_id": message.pk,
-                "sentiment": signals.sentiment,
-                "emotion": signals.emotion,
-                "anger": signals.anger,
-                "intents": signals.intents,
-            },
-        )
+        if announce:
+            events.publish(
+                events.MESSAGE_CLASSIFIED,
+                {
+                    "ticket_id": message.ticket_id,
+                    "message_id": message.pk,
+                    "sentiment": signals.sentiment,
+                    "emotion": signals.emotion,
+                    "anger": signals.anger,
+                    "intents": signals.intents,
+                },
+            )
     return row
 
 
@@ -121,6 +125,32 @@ def messages_classify_missed(*, limit: int = CATCH_UP_BATCH) -> int:
         except Exception:
             logger.exception("assist could not read message %s", message_id)
     return done
+
+
+def stale_signals(*, since: datetime | None = None) -> list[int]:
+    """The customer messages whose signals came from other models than the shipped ones (after an
+    upgrade or ``tanggap assist train``), newest first; those since ``since`` only, when given."""
+    rows = MessageSignals.objects.exclude(model_version=models().version)
+    if since is not None:
+        rows = rows.filter(message__created_at__gte=since)
+    return list(rows.order_by("-message__created_at", "-message_id").values_list("message_id", flat=True))
+
+
+def messages_reclassify(
+    message_ids: Iterable[int], *, progress: Callable[[], None] = lambda: None
+) -> tuple[int, int]:
+    """Read the messages again with the shipped models, without announcing it (no trigger acts again).
+    Returns how many were read and how many failed (logged; their old signals stay)."""
+    done = failed = 0
+    for message_id in message_ids:
+        try:
+            if message_classify(message_id=message_id, announce=False) is not None:
+                done += 1
+        except Exception:
+            logger.exception("assist could not read message %s again", message_id)
+            failed += 1
+        progress()
+    return done, failed
 
 
 def on_message_received(name: str, payload: dict[str, Any]) -> None:
