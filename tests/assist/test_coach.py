@@ -364,6 +364,17 @@ def test_a_name_in_a_when_question_need_not_be_repeated_with_the_time() -> None:
     assert [f.quote for f in findings] == ["Apakah bisa pakai OVO?"]
 
 
+def test_a_when_question_takes_a_stated_time_and_a_price_question_an_amount() -> None:
+    # A number alone ("50 Mbps") is neither a time nor a price.
+    customer = "Saya mau upgrade ke 50 Mbps. Kapan aktifnya? Ada biaya tambahan?"
+    draft = "Halo Kak, upgrade ke 50 Mbps sudah kami catat."
+    assert len(only(draft, CoachContext(customer_text=customer), "thoroughness")) == 2
+    answered = "Halo Kak, upgrade ke 50 Mbps aktif mulai tanggal 3, tanpa biaya tambahan."
+    assert not only(answered, CoachContext(customer_text=customer), "thoroughness")
+    english = CoachContext(customer_text="When does the next batch start?")
+    assert not only("The next batch starts on 3 September.", english, "thoroughness")
+
+
 def test_no_customer_text_no_thoroughness() -> None:
     assert not only("Halo Kak.", CoachContext(), "thoroughness")
 
@@ -476,13 +487,13 @@ def test_labelled_set_precision_and_recall(rule: str) -> None:
 
 
 def test_thoroughness_keeps_what_it_reaches_today() -> None:
-    """The floors thoroughness does reach, below the bar over all drafts (the xfail above): 0.755
-    precision and 0.733 recall over all 450, 0.975 and 0.907 on the first writer's 330. A regression
+    """The floors thoroughness does reach, below the bar over all drafts (the xfail above): 0.771
+    precision and 0.800 recall over all 450, 0.976 and 0.930 on the first writer's 330. A regression
     fails here."""
     rows = _rows()
     every = evaluate(rows)["thoroughness"]
     first = evaluate([r for r in rows if r["split"] in {"dev", "held_out"}])["thoroughness"]
-    assert every["precision"] >= 0.73 and every["recall"] >= 0.70, _report(rows)
+    assert every["precision"] >= 0.76 and every["recall"] >= 0.78, _report(rows)
     assert first["precision"] >= 0.95 and first["recall"] >= 0.85, _report(rows)
 
 

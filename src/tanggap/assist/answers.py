@@ -51,8 +51,15 @@ _CAUSE_ANSWER = _compile(
     r"\s+why|that's\s+why|as\s+a\s+result|after|when)\b"
 )
 # A time an answer gives, stricter than _TIME_ANSWER (where any digit counts): a unit or a time word.
+_MONTH = (
+    r"(?:jan(?:uary|uari)?|feb(?:ruary|ruari)?|mar(?:ch|et)?|apr(?:il)?|may|mei|june?|juni|july?|juli|aug(?:ust)?"
+    r"|agustus|sep(?:tember)?|oct(?:ober)?|okt(?:ober)?|nov(?:ember)?|dec(?:ember)?|des(?:ember)?)"
+)
 _STATED_TIME = _compile(
-    r"\d+\s*(?:-\s*\d+\s*)?(?:jam|hari|menit|minggu|pekan|bulan|hours?|days?|minutes?|weeks?|months?|am|pm|wib)\b"
+    r"\d+\s*(?:-\s*\d+\s*)?(?:(?:business|working|calendar)\s+)?(?:jam|hari|menit|minggu|pekan|bulan|hours?|days?"
+    r"|minutes?|weeks?|months?|am|pm|wib)\b"
+    rf"|\b(?:tanggal|tgl|jam|pukul)\s+\d|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b"
+    rf"|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b"
     r"|\d{1,2}[.:]\d{2}\b|\b(?:besok|lusa|hari\s+ini|malam\s+ini|sore\s+ini|nanti\s+malam|senin|selasa|rabu|kamis"
     r"|jumat|sabtu|minggu\s+depan|today|tonight|tomorrow|this\s+(?:morning|afternoon|evening|week)|next\s+week|monday"
     r"|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
@@ -78,6 +85,12 @@ _YES_NO_ANSWER = _compile(
 _RHETORICAL = _compile(
     r"\b(?:do|does|did)\s+(?:you|anyone)\s+(?:even|actually|ever)\s+(?:read|care|listen|check)|\bare\s+you\s+"
     r"(?:kidding|serious)|\bis\s+this\s+a\s+joke|\bis\s+anyone\s+(?:there|reading)|\bgimana\s+sih|\bkok\s+bisa\b"
+)
+# What a price question takes: an amount of money, or that there is none to pay.
+_MONEY_ANSWER = _compile(
+    r"\b(?:rp|idr|usd|sgd|eur)\s*\d|[$€£]\s*\d|\d+\s*(?:ribu|rb|juta|jt|k)\b|\b(?:gratis|free|cuma-cuma|tanpa\s+biaya"
+    r"|no\s+(?:extra\s+)?(?:fee|charge|cost)|tidak\s+(?:ada\s+biaya|dikenakan|dipungut)|at\s+no\s+(?:extra\s+)?cost"
+    r"|free\s+of\s+charge|included|termasuk)\b"
 )
 _NUMBER_WORD = frozenset({"number", "nomor", "no", "nomer"})
 _PRICE_WORD = frozenset(
@@ -202,10 +215,10 @@ def answered(
         if (
             alternatives & forms
             or (word in _NUMBER_WORD and has_digits)
-            or (word in _PRICE_WORD and _NUMBER_ANSWER.search(draft_text))
+            or (word in _PRICE_WORD and _MONEY_ANSWER.search(draft_text))
         ):
             matched += 1
-    if _WHEN.search(question.text) and not _TIME_ANSWER.search(draft_text):
+    if _WHEN.search(question.text) and not _STATED_TIME.search(draft_text):
         return False
     if _HOW_MUCH.search(question.text) and not _NUMBER_ANSWER.search(draft_text):
         return False
