@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -21,9 +21,7 @@ from tanggap.assist.blocks import (
 )
 from tanggap.assist.features import char_ngrams, words
 from tanggap.assist.linear import Featurizer
-
-if TYPE_CHECKING:
-    from tanggap.assist.training import Task
+from tanggap.assist.training import Task, nb_ratios, presence
 
 DIMENSIONS = 75
 WINDOW = 5  # words on each side; a pair counts 1/distance
@@ -78,15 +76,6 @@ def word_vectors(documents: list[list[str]]) -> tuple[list[str], np.ndarray]:
     return vocabulary, table
 
 
-def _ratios(block: Any, inside: np.ndarray) -> np.ndarray:
-    """Naive-Bayes log-count ratios of a block's features for one class (presence counts, +1)."""
-    present = block.copy()
-    present.data[:] = 1.0
-    p = np.asarray(present[inside].sum(axis=0)).ravel() + 1.0
-    q = np.asarray(present[~inside].sum(axis=0)).ravel() + 1.0
-    return np.log((p / p.sum()) / (q / q.sum()))
-
-
 def fit_blocks(task: Task, progress: Callable[[str], None]) -> tuple[BlockModel, dict[str, object]]:
     """The block model of ``task`` (one label per text, the lexicon in ``task.lexicon``) and what to
     record about its fitting."""
@@ -117,13 +106,15 @@ def fit_blocks(task: Task, progress: Callable[[str], None]) -> tuple[BlockModel,
         f"character features, {len(vector_terms)} word vectors"
     )
     gold = [labels[0] for labels in task.train.labels]
+    # Ratios per block: the word and character blocks each against their own totals.
+    word_present, char_present = presence(word_matrix), presence(char_matrix)
     columns, biases = [], []
     for label in task.classes:
         inside = np.array([g == label for g in gold])
         scale = np.concatenate(
             [
-                _ratios(word_matrix, inside),
-                _ratios(char_matrix, inside),
+                nb_ratios(word_present, inside),
+                nb_ratios(char_present, inside),
                 np.ones(style.shape[1] + meaning.shape[1]),
             ]
         )

@@ -134,13 +134,18 @@ def _situation(ticket: Ticket, waiting: list[Message], signals: list[MessageSign
     )
 
 
-def ticket_situation(ticket: Ticket) -> str:
-    """What the ticket shows now, as the coach reads it: "failure", "minor_delay" or "none" (the
-    caller read ``ticket`` through an access-checking selector)."""
+def _waiting(ticket: Ticket) -> tuple[list[Message], list[MessageSignals], float]:
+    """The customer's unanswered messages, what assist read in them, and the angriest of them."""
     waiting = _unanswered(ticket)
     signals = list(MessageSignals.objects.filter(message__in=[m.pk for m in waiting]))
     anger = max((s.anger for s in signals), default=ticket.anger or 0.0)
-    return _situation(ticket, waiting, signals, anger)
+    return waiting, signals, anger
+
+
+def ticket_situation(ticket: Ticket) -> str:
+    """What the ticket shows now, as the coach reads it: "failure", "minor_delay" or "none" (the
+    caller read ``ticket`` through an access-checking selector)."""
+    return _situation(ticket, *_waiting(ticket))
 
 
 def reply_check(
@@ -149,10 +154,8 @@ def reply_check(
     """Check an agent's draft on ``ticket`` (which the caller read through an access-checking
     selector). ``situation`` "auto" takes what the ticket shows."""
     draft = draft[:MAX_DRAFT]
-    waiting = _unanswered(ticket)
-    signals = {s.message_id: s for s in MessageSignals.objects.filter(message__in=[m.pk for m in waiting])}
-    anger = max((s.anger for s in signals.values()), default=ticket.anger or 0.0)
-    detected = _situation(ticket, waiting, list(signals.values()), anger)
+    waiting, signals, anger = _waiting(ticket)
+    detected = _situation(ticket, waiting, signals, anger)
     chosen = detected if situation not in SITUATIONS or situation == "auto" else situation
     language = guess_language(draft) or ticket.language or "id"
     recovery = recovery_option(user=user, ticket=ticket, policy_id=recovery_policy_id, language=language)
@@ -166,7 +169,7 @@ def reply_check(
         recovery=recovery,
     )
     findings = [_explained(f) for f in check(draft, context)]
-    questions = [q["text"] for s in signals.values() for q in s.questions]
+    questions = [q["text"] for s in signals for q in s.questions]
     return CoachResult(
         situation=chosen,
         detected=detected,

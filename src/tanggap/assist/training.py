@@ -381,6 +381,21 @@ def train_digest(task: Task) -> str:
     return digest.hexdigest()
 
 
+def presence(matrix: Any) -> Any:
+    """Which texts hold each feature (1.0 where a text has it), for ``nb_ratios``."""
+    present = matrix.copy()
+    present.data[:] = 1.0
+    return present
+
+
+def nb_ratios(present: Any, inside: np.ndarray) -> np.ndarray:
+    """Naive-Bayes log-count ratios of the features for one class: how much likelier a feature is in
+    the class's texts (``inside``) than in the others', from presence counts with +1 smoothing."""
+    p = np.asarray(present[inside].sum(axis=0)).ravel() + 1.0
+    q = np.asarray(present[~inside].sum(axis=0)).ravel() + 1.0
+    return np.log((p / p.sum()) / (q / q.sum()))
+
+
 def _one_vs_rest(matrix: Any, task: Task, progress: Callable[[str], None]) -> tuple[np.ndarray, np.ndarray]:
     """One logistic regression per class, against the rest.
 
@@ -392,16 +407,12 @@ def _one_vs_rest(matrix: Any, task: Task, progress: Callable[[str], None]) -> tu
     from sklearn.linear_model import LogisticRegression
 
     nb = task.classifier == "nb-lr"
-    present = matrix.copy() if nb else matrix  # which texts hold each feature, for the ratios
-    if nb:
-        present.data[:] = 1.0
+    present = presence(matrix) if nb else matrix
     columns, biases = [], []
     for label in task.classes:
         inside = np.array([label in labels for labels in task.train.labels])
         if nb:
-            p = np.asarray(present[inside].sum(axis=0)).ravel() + 1.0
-            q = np.asarray(present[~inside].sum(axis=0)).ravel() + 1.0
-            scale = np.log((p / p.sum()) / (q / q.sum()))
+            scale = nb_ratios(present, inside)
             clf = LogisticRegression(C=task.c, max_iter=5000)
             clf.fit(matrix @ diags(scale), inside.astype(int))
         else:
