@@ -15,17 +15,17 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_same_key_in_the_check_then_insert_window_is_stored_once(monkeypatch):
-    from tanggap.tickets import services
+    from tanggap.tickets import receiving
 
     lookups: list = []
-    real_lookup = services._received_before
+    real_lookup = receiving._received_before
 
     def spy(keys):
         found = real_lookup(keys)
         lookups.append(found)
         return found
 
-    monkeypatch.setattr(services, "_received_before", spy)
+    monkeypatch.setattr(receiving, "_received_before", spy)
     message = inbound(key="<race@mail.example>", sender="race@example.com")
     first, second = race(lambda: message_receive(inbound=message), lambda: message_receive(inbound=message))
     # The first worker's check missed. The second's check runs in its transaction: on SQLite that

@@ -1,7 +1,8 @@
 """Writing a ticket's timeline: the building blocks the ticket services share (appending messages
 and events, the search entry, attachments, tags, status changes through the workflow table).
 
-Only ``tickets.services`` calls these, inside its transactions; other contexts use the services.
+Only ``tickets.services`` (and ``tickets.receiving`` for it) calls these, inside its transactions;
+other contexts use the services.
 """
 
 from __future__ import annotations
