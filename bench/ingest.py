@@ -114,7 +114,7 @@ def main() -> int:
     from django.db import connection
 
     from tanggap.inboxes.importers import mail_import
-    from tanggap.inboxes.services import inbox_create
+    from tanggap.inboxes.setup import inbox_create
     from tanggap.tickets.models import Message, Ticket
 
     call_command("migrate", verbosity=0)

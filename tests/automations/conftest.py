@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from tanggap.inboxes.services import inbox_create
+from tanggap.inboxes.setup import inbox_create
 from tanggap.sla.admin_services import calendar_create
 from tanggap.tickets.inbound import InboundMessage, Sender
 from tanggap.tickets.models import Ticket

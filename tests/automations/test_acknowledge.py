@@ -13,7 +13,8 @@ import pytest
 from tanggap.automations.acknowledge import SENT, WITHHELD, Outcome, acknowledgement_send
 from tanggap.inboxes.email.compose import AUTO_REPLIED
 from tanggap.inboxes.models import MailSource, OutboundMail, RawMail
-from tanggap.inboxes.services import inbox_create, mail_receive
+from tanggap.inboxes.services import mail_receive
+from tanggap.inboxes.setup import inbox_create
 from tanggap.tickets.models import Message, MessageKind, Ticket
 from tanggap.tickets.services import ticket_create
 from tests.inboxes.conftest import make_mail
@@ -231,7 +232,7 @@ def test_closed_now_promises_an_instant_from_the_calendar(
 def test_a_web_form_ticket_gets_the_acknowledgement_by_mail(
     inbox, always_open, history, team, django_capture_on_commit_callbacks
 ) -> None:
-    from tanggap.inboxes.services import inbox_form_enable
+    from tanggap.inboxes.setup import inbox_form_enable
     from tanggap.inboxes.webform import Submission, form_submit
 
     history(20, 32, team=team, channel="web")

@@ -16,7 +16,8 @@ from tanggap.automations.triggers import trigger_create, trigger_notices_mark_re
 from tanggap.core import events
 from tanggap.customers.services import customer_update
 from tanggap.inboxes.models import MailSource, OutboundMail
-from tanggap.inboxes.services import inbox_create, mail_receive
+from tanggap.inboxes.services import mail_receive
+from tanggap.inboxes.setup import inbox_create
 from tanggap.tickets.inbound import InboundMessage, Sender
 from tanggap.tickets.models import Message, Priority, Status, Ticket
 from tanggap.tickets.services import message_receive, ticket_signals_set, ticket_update

@@ -11,7 +11,8 @@ import pytest
 from tanggap.customers.models import BounceSeverity, Identity
 from tanggap.inboxes.importers import mail_import
 from tanggap.inboxes.models import MailDirection, MailSource, MailStatus, RawMail
-from tanggap.inboxes.services import inbox_create, mail_receive
+from tanggap.inboxes.services import mail_receive
+from tanggap.inboxes.setup import inbox_create
 from tanggap.inboxes.threading import message_id_record
 from tanggap.tickets.models import Message, MessageKind
 from tests.inboxes.conftest import make_mail

@@ -9,7 +9,7 @@ import pytest
 
 from tanggap.accounts.services import agent_create
 from tanggap.inboxes.models import Inbox
-from tanggap.inboxes.services import inbox_create
+from tanggap.inboxes.setup import inbox_create
 
 from .conftest import PASSWORD
 

@@ -13,7 +13,8 @@ from django.utils import timezone
 from tanggap.accounts.services import agent_create
 from tanggap.inboxes.canary import advert_add, canary_check
 from tanggap.inboxes.models import AdvertKind, CanaryRun, MailSource, RawMail
-from tanggap.inboxes.services import inbox_create, inbox_form_enable, mail_receive
+from tanggap.inboxes.services import mail_receive
+from tanggap.inboxes.setup import inbox_create, inbox_form_enable
 from tanggap.sla.models import Policy, TicketClock
 from tanggap.tickets.models import Status, Ticket
 from tests.inboxes.conftest import make_mail

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from tanggap.inboxes.models import MailSource, MailStatus
-from tanggap.inboxes.services import inbox_create, mail_receive
+from tanggap.inboxes.services import mail_receive
+from tanggap.inboxes.setup import inbox_create
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,7 @@ from email.utils import formatdate
 import pytest
 
 from tanggap.inboxes.models import MailStatus, OutboundMail, RawMail
-from tanggap.inboxes.services import inbox_create
+from tanggap.inboxes.setup import inbox_create
 from tanggap.inboxes.smtp import SmtpServer
 from tanggap.tickets.models import DeliveryStatus, Message, MessageKind
 from tests.inboxes.smtp_sink import running_sink

@@ -11,7 +11,8 @@ from tanggap.accounts.services import agent_create
 from tanggap.core.errors import InvalidInput
 from tanggap.inboxes import services
 from tanggap.inboxes.models import MailSource, MailStatus, RawMail
-from tanggap.inboxes.services import inbox_create, mail_receive
+from tanggap.inboxes.services import mail_receive
+from tanggap.inboxes.setup import inbox_create
 
 from .conftest import PASSWORD
 

@@ -17,7 +17,7 @@ from django.utils import translation
 from tanggap.accounts.services import agent_create
 from tanggap.inboxes import webform
 from tanggap.inboxes.models import Inbox
-from tanggap.inboxes.services import inbox_create, inbox_form_enable
+from tanggap.inboxes.setup import inbox_create, inbox_form_enable
 from tanggap.tickets.models import Channel, Ticket
 
 from .conftest import PASSWORD

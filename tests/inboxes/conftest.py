@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from tanggap.inboxes.services import inbox_create
+from tanggap.inboxes.setup import inbox_create
 
 _ids = itertools.count(1)
 

@@ -22,7 +22,8 @@ from tanggap.inboxes.outbound import (
     automatic_mail_refusal,
     mail_send_automatic,
 )
-from tanggap.inboxes.services import inbox_create, mail_receive
+from tanggap.inboxes.services import mail_receive
+from tanggap.inboxes.setup import inbox_create
 from tanggap.tickets.models import DeliveryStatus, Message, MessageKind, Ticket
 from tanggap.tickets.services import reply_send
 from tests.inboxes.conftest import make_mail

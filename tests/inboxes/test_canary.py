@@ -35,7 +35,8 @@ from tanggap.inboxes.models import (
     RawMail,
     Security,
 )
-from tanggap.inboxes.services import inbox_create, inbox_form_enable, inbox_update, mail_receive
+from tanggap.inboxes.services import mail_receive
+from tanggap.inboxes.setup import inbox_create, inbox_form_enable, inbox_update
 from tanggap.sla.models import TicketClock
 from tanggap.tickets.models import Channel, Message, Ticket
 from tests.inboxes.dovecot import PASSWORD, USER, Dovecot, dovecot  # noqa: F401

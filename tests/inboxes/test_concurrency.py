@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tanggap.inboxes.models import MailSource, MailStatus, RawMail
-from tanggap.inboxes.services import inbox_create, mail_process, mail_receive, mail_store
+from tanggap.inboxes.services import mail_process, mail_receive, mail_store
+from tanggap.inboxes.setup import inbox_create
 from tanggap.tickets.models import Message, MessageKind, Ticket
 from tests.conftest import race, together
 from tests.inboxes.conftest import make_mail

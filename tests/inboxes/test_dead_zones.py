@@ -22,7 +22,8 @@ from tanggap.inboxes.models import (
     MailSource,
     RawMail,
 )
-from tanggap.inboxes.services import inbox_create, mail_receive
+from tanggap.inboxes.services import mail_receive
+from tanggap.inboxes.setup import inbox_create
 from tanggap.sla.models import Policy, TicketClock
 from tanggap.tickets.models import Status, Ticket
 from tanggap.web.views.audit import dead_zone_rows, dead_zone_tickets

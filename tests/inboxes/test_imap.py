@@ -22,7 +22,7 @@ from tanggap.inboxes.imap import (
     imap_poll_many,
 )
 from tanggap.inboxes.models import ImapState, Inbox, MailSource, MailStatus, RawMail, Security
-from tanggap.inboxes.services import inbox_create, inbox_update
+from tanggap.inboxes.setup import inbox_create, inbox_update
 from tanggap.tickets.models import Message, MessageKind
 from tests.inboxes.conftest import make_mail
 from tests.inboxes.dovecot import PASSWORD, USER, Dovecot, dovecot, dovecot_tls  # noqa: F401

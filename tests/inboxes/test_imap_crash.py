@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection
 
 from tanggap.inboxes.models import MailDirection, MailMessageId, MailStatus, RawMail, Security
-from tanggap.inboxes.services import inbox_create, inbox_update
+from tanggap.inboxes.setup import inbox_create, inbox_update
 from tanggap.tickets.models import Message, MessageKind
 from tests.inboxes.conftest import make_mail
 from tests.inboxes.dovecot import PASSWORD, USER, Dovecot, dovecot  # noqa: F401

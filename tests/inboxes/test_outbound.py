@@ -17,7 +17,8 @@ from tanggap.customers.services import customer_create
 from tanggap.inboxes import outbound
 from tanggap.inboxes.models import Inbox, MailDirection, MailMessageId, MailSource, OutboundMail, Security
 from tanggap.inboxes.outbound import inbox_for_ticket, outbound_mail_send, outbound_retry
-from tanggap.inboxes.services import inbox_create, mail_receive
+from tanggap.inboxes.services import mail_receive
+from tanggap.inboxes.setup import inbox_create
 from tanggap.tickets.inbound import InboundAttachment
 from tanggap.tickets.models import DeliveryStatus, Message, Ticket
 from tanggap.tickets.services import reply_send, ticket_create

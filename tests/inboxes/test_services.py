@@ -15,14 +15,8 @@ from tanggap.core.models import AuditEntry
 from tanggap.inboxes import services
 from tanggap.inboxes.models import Inbox, MailSource, MailStatus, RawMail
 from tanggap.inboxes.selectors import mail_quarantine_list, raw_mail_get
-from tanggap.inboxes.services import (
-    inbox_create,
-    mail_process,
-    mail_process_pending,
-    mail_receive,
-    mail_retry,
-    mail_store,
-)
+from tanggap.inboxes.services import mail_process, mail_process_pending, mail_receive, mail_retry, mail_store
+from tanggap.inboxes.setup import inbox_create
 from tanggap.tickets.models import Message, MessageKind, Ticket
 from tests.inboxes.conftest import make_mail
 

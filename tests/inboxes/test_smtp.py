@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from tanggap.core.blobs import default_store
 from tanggap.inboxes.models import MailSource, MailStatus, RawMail
-from tanggap.inboxes.services import inbox_create
+from tanggap.inboxes.setup import inbox_create
 from tanggap.inboxes.smtp import SmtpServer
 from tanggap.inboxes.smtp_cli import smtp as smtp_command
 from tanggap.tickets.models import Message, MessageKind, Ticket

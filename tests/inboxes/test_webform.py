@@ -15,7 +15,8 @@ from tanggap.customers.models import Customer
 from tanggap.inboxes import webform
 from tanggap.inboxes.email.parse import parse_mail
 from tanggap.inboxes.models import MailSource, MailStatus, RawMail
-from tanggap.inboxes.services import inbox_form_disable, inbox_form_enable, mail_retry
+from tanggap.inboxes.services import mail_retry
+from tanggap.inboxes.setup import inbox_form_disable, inbox_form_enable
 from tanggap.inboxes.webform import (
     MAX_FILES,
     MAX_FILES_BYTES,

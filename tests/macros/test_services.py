@@ -7,7 +7,7 @@ import pytest
 
 from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput, NotFound, PermissionDenied
 from tanggap.core.models import AuditEntry
-from tanggap.inboxes.services import inbox_create
+from tanggap.inboxes.setup import inbox_create
 from tanggap.macros.models import Macro
 from tanggap.macros.selectors import macros_for_agent, ticket_language
 from tanggap.macros.services import (

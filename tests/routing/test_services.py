@@ -377,7 +377,8 @@ def test_routing_settings_are_for_leads_of_the_team(make_agent, routed_team, mak
 
 def test_the_inbox_a_ticket_came_through_is_a_skill(make_online, routed_team):
     from tanggap.inboxes.models import MailSource
-    from tanggap.inboxes.services import inbox_create, mail_receive
+    from tanggap.inboxes.services import mail_receive
+    from tanggap.inboxes.setup import inbox_create
     from tests.inboxes.conftest import make_mail
 
     make_online("dewi")

@@ -14,7 +14,7 @@ from tanggap.accounts.services import agent_update
 from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput, NotFound, PermissionDenied
 from tanggap.core.models import AuditEntry
 from tanggap.customers.services import customer_create, customer_merge
-from tanggap.inboxes.services import inbox_create
+from tanggap.inboxes.setup import inbox_create
 from tanggap.tickets.inbound import InboundAttachment
 from tanggap.tickets.models import (
     DeliveryStatus,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from tanggap.core.audit import AuditEntry
 from tanggap.core.crypto import decrypt
 from tanggap.inboxes.models import ImapState, Inbox
-from tanggap.inboxes.services import inbox_create, inbox_update
+from tanggap.inboxes.setup import inbox_create, inbox_update
 from tests.inboxes.dovecot import PASSWORD, USER, dovecot  # noqa: F401
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,8 @@ from tanggap.core.audit import AuditEntry
 from tanggap.core.errors import InvalidInput
 from tanggap.inboxes import services
 from tanggap.inboxes.models import Inbox, MailSource, MailStatus, RawMail
-from tanggap.inboxes.services import inbox_create, mail_receive
+from tanggap.inboxes.services import mail_receive
+from tanggap.inboxes.setup import inbox_create
 from tanggap.tickets.models import Ticket
 from tanggap.web.views.inboxes import RAW_LINES_SHOWN, REASON_SENTENCES
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from tanggap.accounts.services import api_token_create
-from tanggap.inboxes.services import inbox_create
+from tanggap.inboxes.setup import inbox_create
 from tanggap.tickets.services import note_add, reply_send, ticket_update
 
 pytestmark = pytest.mark.django_db

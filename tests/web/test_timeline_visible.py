@@ -13,7 +13,8 @@ from django.urls import reverse
 
 from tanggap.accounts.services import api_token_create
 from tanggap.inboxes.models import MailSource, MailStatus
-from tanggap.inboxes.services import inbox_create, mail_receive
+from tanggap.inboxes.services import mail_receive
+from tanggap.inboxes.setup import inbox_create
 from tanggap.tickets.services import reply_send
 from tests.inboxes.conftest import make_mail
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from tanggap.core import ratelimit
 from tanggap.inboxes import webform as webform_service
 from tanggap.inboxes.models import MailStatus, RawMail
-from tanggap.inboxes.services import inbox_create, inbox_form_disable, inbox_form_enable
+from tanggap.inboxes.setup import inbox_create, inbox_form_disable, inbox_form_enable
 from tanggap.inboxes.webform import MAX_FILES, MAX_MESSAGE, MAX_TOKEN_AGE, REASON_HONEYPOT, form_token_make
 from tanggap.tickets.models import Channel, Ticket
 from tanggap.web.views import webform as webform_view

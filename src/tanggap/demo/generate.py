@@ -29,7 +29,7 @@ from tanggap.demo.macros import create_demo_macros
 from tanggap.demo.plan import HISTORY_DAYS, CustomerPlan, TicketPlan, plan_demo
 from tanggap.demo.recovery import create_demo_recovery_policies
 from tanggap.inboxes.models import Inbox
-from tanggap.inboxes.services import inbox_create, inbox_form_enable
+from tanggap.inboxes.setup import inbox_create, inbox_form_enable
 from tanggap.sla.admin_services import calendar_create, policies_create_defaults, roster_shift_add
 from tanggap.sla.models import BusinessCalendar, RosterShift
 from tanggap.sla.services import clocks_sweep

@@ -51,13 +51,8 @@ from tanggap.inboxes.models import (
     RawMail,
     Security,
 )
-from tanggap.inboxes.services import (
-    MAX_STORE_BYTES,
-    is_loopback_host,
-    mail_process_many,
-    mail_store_many,
-    mail_store_too_large,
-)
+from tanggap.inboxes.services import MAX_STORE_BYTES, mail_process_many, mail_store_many, mail_store_too_large
+from tanggap.inboxes.setup import is_loopback_host
 
 logger = logging.getLogger(__name__)
 

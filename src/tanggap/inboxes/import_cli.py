@@ -82,7 +82,7 @@ def inbox_add(
 
     from tanggap.accounts.models import Team
     from tanggap.core.errors import ApplicationError
-    from tanggap.inboxes.services import inbox_create, inbox_update
+    from tanggap.inboxes.setup import inbox_create, inbox_update
 
     team = None
     if team_name:

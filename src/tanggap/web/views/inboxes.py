@@ -34,7 +34,8 @@ from tanggap.inboxes.selectors import (
     mail_quarantine_list,
     raw_mail_get,
 )
-from tanggap.inboxes.services import KEEP, inbox_create, inbox_update, mail_retry
+from tanggap.inboxes.services import mail_retry
+from tanggap.inboxes.setup import KEEP, inbox_create, inbox_update
 from tanggap.web.forms import InboxForm
 from tanggap.web.views.common import (
     AuthedRequest,

@@ -36,7 +36,7 @@ from tanggap.core.errors import ApplicationError, NotFound
 from tanggap.customers.identities import InvalidIdentity, normalise_email
 from tanggap.inboxes.models import Inbox
 from tanggap.inboxes.selectors import MANAGE_ACTION
-from tanggap.inboxes.services import inbox_form_disable, inbox_form_enable
+from tanggap.inboxes.setup import inbox_form_disable, inbox_form_enable
 from tanggap.inboxes.webform import (
     MAX_EMAIL,
     MAX_FILES,
