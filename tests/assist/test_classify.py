@@ -10,7 +10,9 @@ import pytest
 from tanggap.assist import classify as classify_module
 from tanggap.assist.blocks import BlockModel
 from tanggap.assist.classify import MODEL_NAMES, MODELS_DIR, classify, forget_models, language_of, models
+from tanggap.assist.features import char_ngrams, words
 from tanggap.assist.linear import load
+from tanggap.assist.ngrams import NgramIndex
 from tanggap.assist.training import EMOTIONS, INTENTS, SENTIMENTS, Split, Task, fit
 
 
@@ -64,14 +66,30 @@ def test_the_shared_vocabulary_scores_as_each_model_alone():
             assert alone == pytest.approx(shared, abs=1e-3)
 
 
-def test_the_remembered_words_are_bounded(monkeypatch):
-    loaded = models()
-    monkeypatch.setattr(loaded.shared, "WORD_CACHE", 3)
-    text = "satu dua tiga empat lima enam tujuh delapan"
-    found = loaded.shared.lookup(text)
-    assert len(loaded.shared._word_ids) <= 3
-    again = loaded.shared.lookup(text)
-    assert np.array_equal(found[0], again[0]) and np.array_equal(found[1], again[1])
+NGRAM_TEXTS = (
+    "Pesanan saya belum sampai, saya kecewa bangeeeet!!",
+    "a b c",
+    "Ünïcödé façade naïve, 日本語のテキスト and 😀😀 emoji",
+    "x" * 31 + " ab " + "y" * 30,
+    "123 4567 Rp 150.000 #INV-20931 under_score tab\tnew\nline",
+    "!!! ?? :) :-(",
+    "",
+)
+
+
+@pytest.mark.parametrize("text", NGRAM_TEXTS)
+def test_the_ngram_index_finds_what_the_dictionary_finds(text):
+    shared = models().shared
+    expected = sorted(shared.vocabulary[g] for g in char_ngrams(text) if g in shared.vocabulary)
+    assert sorted(shared.ngrams.find(words(text)).tolist()) == expected
+
+
+def test_the_ngram_index_keeps_counts_and_word_edges():
+    vocabulary = {"w ab": 0, " a": 1, "ab": 2, "b ": 3, " ab ": 4, "b  a": 5, "日本": 6, " 日": 7}
+    index = NgramIndex(vocabulary)
+    # "b  a" would only come from joining two padded words: never an n-gram of one word.
+    assert sorted(index.find(["ab", "ab", "日本"]).tolist()) == [1, 1, 2, 2, 3, 3, 4, 4, 6, 7]
+    assert index.find([]).size == 0 and NgramIndex({"w ab": 0}).find(["ab"]).size == 0
 
 
 def test_training_is_deterministic():

@@ -58,6 +58,15 @@ def test_numbers_and_abbreviations_do_not_split_a_sentence() -> None:
     assert texts(message) == ["Saya transfer Rp 150.000 ke Jl. Sudirman No. 123 kemarin, apakah sudah masuk?"]
 
 
+def test_an_abbreviation_after_a_long_stretch_still_does_not_split() -> None:
+    filler = " ".join(["pesanan"] * 60)
+    message = f"Saya kirim ke {filler} Jl. Sudirman, kapan sampai? Lalu ke mana a.n. PT Maju?"
+    assert texts(message) == [
+        f"Saya kirim ke {filler} Jl. Sudirman, kapan sampai?",
+        "Lalu ke mana a.n. PT Maju?",
+    ]
+
+
 def test_a_list_number_stays_with_its_question() -> None:
     assert texts("Pertanyaan saya:\n1. Kapan dikirim?\n2. Berapa ongkirnya?") == [
         "1. Kapan dikirim?",

@@ -50,7 +50,6 @@ class Models:
 
     def forget_words(self) -> None:
         """Forget every word remembered from earlier messages (as a new process would start)."""
-        self.shared.forget_words()
         for model in self.by_name.values():
             model.forget_words()
 

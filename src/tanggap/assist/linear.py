@@ -15,7 +15,8 @@ from typing import Protocol
 
 import numpy as np
 
-from tanggap.assist.features import analyse, pair_features, word_features, words
+from tanggap.assist.features import analyse, pair_features, words
+from tanggap.assist.ngrams import NgramIndex
 
 
 @dataclass(frozen=True)
@@ -153,15 +154,13 @@ class SharedVocabulary:
     """Several models' vocabularies as one: a text's features are looked up once, then each model takes
     its own columns (``vectorise`` per model would look every feature up once per model)."""
 
-    WORD_CACHE = 20_000  # words whose feature columns are remembered (about 6 MB); emptied when full
-
     def __init__(self, models: list[TextModel]) -> None:
-        self._word_ids: dict[str, np.ndarray] = {}
         union: dict[str, int] = {}
         for model in models:
             for term in model.featurizer.vocabulary:
                 union.setdefault(term, len(union))
         self.vocabulary = union
+        self.ngrams = NgramIndex(union)
         self.columns: dict[str, np.ndarray] = {}
         for model in models:
             column = np.full(len(union), -1, dtype=np.int64)
@@ -171,26 +170,13 @@ class SharedVocabulary:
 
     def lookup(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The union's column and the count of every known feature of ``text`` (the features of
-        ``analyse``). Each word's known columns are remembered: a word seen before costs one dictionary
-        read instead of building and looking up its n-grams."""
+        ``analyse``): words and word pairs from the dictionary, character n-grams by hash, all at once."""
         tokens = words(text)
         get = self.vocabulary.get
-        cache = self._word_ids
-        parts = []
-        for word in tokens:
-            known = cache.get(word)
-            if known is None:
-                if len(cache) >= self.WORD_CACHE:
-                    cache.clear()
-                found = [i for i in map(get, word_features(word)) if i is not None]
-                known = cache[word] = np.array(found, dtype=np.int32)
-            parts.append(known)
-        parts.append(np.array([i for i in map(get, pair_features(tokens)) if i is not None], dtype=np.int32))
-        ids, counts = np.unique(np.concatenate(parts), return_counts=True)
+        named = [i for i in map(get, [f"w {w}" for w in tokens] + pair_features(tokens)) if i is not None]
+        found = np.concatenate([np.array(named, dtype=np.int32), self.ngrams.find(tokens)])
+        ids, counts = np.unique(found, return_counts=True)
         return ids, (1.0 + np.log(counts)).astype(np.float32)
-
-    def forget_words(self) -> None:
-        self._word_ids.clear()
 
     def vectors_of(self, found: tuple[np.ndarray, np.ndarray], model: TextModel) -> Vectors:
         ids, tf = found

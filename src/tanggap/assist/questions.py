@@ -27,6 +27,7 @@ _ABBREVIATION_WORDS = (
     "yth approx ext tel telp hp ref inv dept"
 )
 _ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
+_TAIL = 40  # characters before a period in which the word it ends is looked for
 _SENTENCE_END = re.compile(r"(?:\.{2,}|…|[.!?]+)(?=\s|$)")
 _LAST_WORD = re.compile(r"([^\W\d_]+(?:\.[^\W\d_]+)*|\d+)$")
 _SIGNATURE = re.compile(
@@ -81,13 +82,15 @@ def _line_sentences(text: str, line_start: int, line_end: int) -> Iterator[tuple
     start = line_start
     for match in _SENTENCE_END.finditer(text, line_start, line_end):
         if match.group().startswith(".") and len(match.group()) == 1:
-            before = text[start : match.start()]
-            word = _LAST_WORD.search(before)
+            # The word before the period, searched for in the sentence's last characters only: an
+            # end-anchored search tries every position, so the whole sentence would cost its square.
+            tail = max(start, match.start() - _TAIL)
+            word = _LAST_WORD.search(text, tail, match.start())
             if word is not None:
                 token = word.group(1).lower()
                 if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
                     continue
-                if token.isdigit() and not before[: word.start()].strip():
+                if token.isdigit() and not text[start : word.start()].strip():
                     continue  # "1. Kapan dikirim?": a list number
         yield from _trimmed(text, start, match.end())
         start = match.end()

@@ -70,12 +70,9 @@ def tokens(text: str) -> list[str]:
     else:
         folded = unicodedata.normalize("NFKD", text).lower()
         folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    out = []
-    for match in _TOKEN.finditer(folded):
-        out.append(match.group().replace("’", "'"))
-        if len(out) >= MAX_TOKENS:
-            break
-    return out
+    found = _TOKEN.findall(folded.replace("’", "'"))
+    del found[MAX_TOKENS:]
+    return found
 
 
 LANGUAGE_SAMPLE = 4000  # characters of a text the language is guessed from
