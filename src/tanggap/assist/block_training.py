@@ -21,7 +21,7 @@ from tanggap.assist.blocks import (
 )
 from tanggap.assist.features import char_ngrams, words
 from tanggap.assist.linear import Featurizer
-from tanggap.assist.training import Task, nb_ratios, presence
+from tanggap.assist.training import MAX_ITER, TOL, Task, nb_ratios, presence
 
 DIMENSIONS = 75
 WINDOW = 5  # words on each side; a pair counts 1/distance
@@ -118,7 +118,7 @@ def fit_blocks(task: Task, progress: Callable[[str], None]) -> tuple[BlockModel,
                 np.ones(style.shape[1] + meaning.shape[1]),
             ]
         )
-        clf = LogisticRegression(C=task.c, max_iter=5000)
+        clf = LogisticRegression(C=task.c, max_iter=MAX_ITER, tol=TOL)
         clf.fit(matrix @ diags(scale), inside.astype(int))
         columns.append(clf.coef_[0] * scale)
         biases.append(clf.intercept_[0])
