@@ -56,3 +56,6 @@ def test_defaults_and_mail_domain(tmp_path):
 def test_loopback_hosts():
     assert all(map(is_loopback_host, ["localhost", "127.0.0.1", "127.5.5.5", "::1", "[::1]"]))
     assert not any(map(is_loopback_host, ["", "10.0.0.1", "mail.example.com", "localhost.evil.example"]))
+    # A name under .localhost reaches this machine only where the resolver keeps to RFC 6761; a
+    # resolver that asks DNS would send the password in the clear.
+    assert not is_loopback_host("mail.localhost")

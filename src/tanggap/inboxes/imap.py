@@ -38,6 +38,7 @@ from huey.contrib.djhuey import HUEY
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import MailboxLoginError, UnexpectedCommandStatusError
 
+from tanggap.config import is_loopback_host
 from tanggap.core.blobs import BlobStore, default_store
 from tanggap.core.crypto import SecretUnreadable, decrypt
 from tanggap.core.errors import ApplicationError
@@ -52,7 +53,6 @@ from tanggap.inboxes.models import (
     Security,
 )
 from tanggap.inboxes.services import MAX_STORE_BYTES, mail_process_many, mail_store_many, mail_store_too_large
-from tanggap.inboxes.setup import is_loopback_host
 
 logger = logging.getLogger(__name__)
 

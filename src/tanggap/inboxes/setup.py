@@ -4,7 +4,6 @@ settings (passwords stored encrypted), and opening or closing their public web f
 from __future__ import annotations
 
 import enum
-import ipaddress
 import re
 import secrets
 from typing import Any
@@ -13,6 +12,7 @@ from django.db import IntegrityError, transaction
 
 from tanggap.accounts.models import Team
 from tanggap.accounts.permissions import require
+from tanggap.config import is_loopback_host
 from tanggap.core.audit import audit_record
 from tanggap.core.crypto import encrypt
 from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput
@@ -106,17 +106,6 @@ KEEP = Keep.KEEP
 _HOST = re.compile(r"^[A-Za-z0-9._:\[\]-]{1,255}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_SECRET_CHARS = 1000
-
-
-def is_loopback_host(host: str) -> bool:
-    """Whether ``host`` is this machine (the only place a password may travel unencrypted)."""
-    host = (host or "").strip().strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _connection(prefix: str, values: dict[str, Any], inbox: Inbox) -> dict[str, Any]:
