@@ -13,14 +13,9 @@ from click.testing import CliRunner
 from django.db import connection
 
 from tanggap.core.blobs import default_store
-from tanggap.inboxes import imap
-from tanggap.inboxes.imap import (
-    InboxPollLock,
-    imap_connection_check,
-    imap_poll,
-    imap_poll_locked,
-    imap_poll_many,
-)
+from tanggap.inboxes import imap, imap_client
+from tanggap.inboxes.imap import InboxPollLock, imap_poll, imap_poll_locked, imap_poll_many
+from tanggap.inboxes.imap_client import imap_connection_check
 from tanggap.inboxes.models import ImapState, Inbox, MailSource, MailStatus, RawMail, Security
 from tanggap.inboxes.setup import inbox_create, inbox_update
 from tanggap.tickets.models import Message, MessageKind
@@ -153,6 +148,7 @@ def test_a_batch_stored_but_not_moved_is_found_stored_by_the_next_poll(live, mon
     def crash(*args):
         raise ConnectionResetError("the connection dropped")
 
+    # The poll calls _finish_on_server and _fetch by the names it imported: patched in imap, not imap_client.
     monkeypatch.setattr(imap, "_finish_on_server", crash)
     first = imap_poll(inbox=inbox)
     assert not first.ok and first.error.startswith("connect_failed")
@@ -330,11 +326,11 @@ def test_a_login_failure_is_recorded_without_the_password(live, caplog):
 
 def test_error_texts_never_carry_the_password():
     secret = 'p@ss "w0rd" \\ x'
-    exc = imap.imaplib.IMAP4.error(
+    exc = imap_client.imaplib.IMAP4.error(
         f'LOGIN command error: BAD [b\'LOGIN user "p@ss \\"w0rd\\" \\\\ x"\'] {secret}'
     )
-    error = imap._classify(exc, secret)
-    assert error.code == imap.ERROR_LOGIN
+    error = imap_client._classify(exc, secret)
+    assert error.code == imap_client.ERROR_LOGIN
     assert secret not in error.detail and "w0rd" not in error.detail
 
 

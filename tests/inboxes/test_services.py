@@ -16,7 +16,6 @@ from tanggap.inboxes import services
 from tanggap.inboxes.models import Inbox, MailSource, MailStatus, RawMail
 from tanggap.inboxes.selectors import mail_quarantine_list, raw_mail_get
 from tanggap.inboxes.services import mail_process, mail_process_pending, mail_receive, mail_retry, mail_store
-from tanggap.inboxes.setup import inbox_create
 from tanggap.tickets.models import Message, MessageKind, Ticket
 from tests.inboxes.conftest import make_mail
 
@@ -25,29 +24,6 @@ pytestmark = pytest.mark.django_db
 
 def customer_messages():
     return Message.objects.filter(kind=MessageKind.CUSTOMER)
-
-
-# ---------------------------------------------------------------- inboxes
-
-
-def test_inbox_address_is_stored_lower_case_and_unique(inbox):
-    assert inbox.address == "support@tanggap.test"
-    with pytest.raises(ApplicationError) as exc:
-        inbox_create(actor=None, name="Other", address="SUPPORT@tanggap.test")
-    assert exc.value.code == ErrorCode.CONFLICT
-    with pytest.raises(ApplicationError) as exc:
-        inbox_create(actor=None, name="support", address="x@tanggap.test")
-    assert exc.value.code == ErrorCode.CONFLICT
-    with pytest.raises(ApplicationError) as exc:
-        inbox_create(actor=None, name="Broken", address="not an address")
-    assert exc.value.code == ErrorCode.INVALID_INPUT
-    assert AuditEntry.objects.filter(action="inbox.created", object_id=str(inbox.pk)).exists()
-
-
-def test_only_admins_create_inboxes(admin, agent):
-    with pytest.raises(PermissionDenied):
-        inbox_create(actor=agent, name="Sales", address="sales@tanggap.test")
-    assert inbox_create(actor=admin, name="Sales", address="sales@tanggap.test").pk
 
 
 # ---------------------------------------------------------------- store, then process

@@ -25,7 +25,8 @@ from tanggap.automations.acknowledge import (
 )
 from tanggap.core.blobs import default_store
 from tanggap.core.errors import ApplicationError, ErrorCode
-from tanggap.inboxes.imap import error_code, imap_connection_check, imap_states
+from tanggap.inboxes.imap import imap_states
+from tanggap.inboxes.imap_client import error_code, imap_connection_check
 from tanggap.inboxes.models import Inbox, InboxLanguage, MailStatus, RawMail, Security
 from tanggap.inboxes.selectors import (
     MANAGE_ACTION,
@@ -88,7 +89,7 @@ _INBOX_ERRORS: dict[tuple[str, str], Any] = {
 }
 
 
-# ImapState.last_error and the connection check's codes (inboxes.imap.ERRORS) as sentences.
+# ImapState.last_error and the connection check's codes (inboxes.imap_client.ERRORS) as sentences.
 IMAP_ERROR_SENTENCES: dict[str, Any] = {
     "not_configured": gettext_lazy("No IMAP server is set for this inbox."),
     "insecure_host": gettext_lazy("Unencrypted IMAP is allowed only to this machine (localhost)."),
