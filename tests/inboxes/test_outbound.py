@@ -14,9 +14,10 @@ from tanggap.core.crypto import encrypt
 from tanggap.core.errors import ApplicationError, ErrorCode, NotFound, PermissionDenied
 from tanggap.core.models import OutboxStatus
 from tanggap.customers.services import customer_create
-from tanggap.inboxes import outbound
+from tanggap.inboxes import delivery
+from tanggap.inboxes.delivery import outbound_mail_send
 from tanggap.inboxes.models import Inbox, MailDirection, MailMessageId, MailSource, OutboundMail, Security
-from tanggap.inboxes.outbound import inbox_for_ticket, outbound_mail_send, outbound_retry
+from tanggap.inboxes.outbound import inbox_for_ticket, outbound_retry
 from tanggap.inboxes.services import mail_receive
 from tanggap.inboxes.setup import inbox_create
 from tanggap.tickets.inbound import InboundAttachment
@@ -266,7 +267,7 @@ def test_a_server_that_cannot_be_reached_is_retried_then_given_up(conversation, 
     assert row.status == OutboxStatus.PENDING and "ConnectionRefusedError" in row.smtp_response
     assert status_of(message) == DeliveryStatus.QUEUED
     OutboundMail.objects.filter(pk=row.pk).update(
-        attempts=outbound.MAX_ATTEMPTS - 1, next_attempt_at=timezone.now()
+        attempts=delivery.MAX_ATTEMPTS - 1, next_attempt_at=timezone.now()
     )
     drain()
     row.refresh_from_db()
@@ -279,7 +280,7 @@ def test_a_mail_whose_worker_died_on_its_last_attempt_fails_the_reply(conversati
     # The worker claimed the last attempt and was killed: the lease ran out, the handler never said.
     OutboundMail.objects.filter(message=message).update(
         status=OutboxStatus.IN_PROGRESS,
-        attempts=outbound.MAX_ATTEMPTS,
+        attempts=delivery.MAX_ATTEMPTS,
         locked_until=timezone.now() - timedelta(seconds=1),
     )
     assert status_of(message) == DeliveryStatus.QUEUED

@@ -236,7 +236,7 @@ class OutboundMail(OutboxRow):
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
     body_text = models.TextField(blank=True, default="")  # only for automatic mail
     auto_submitted = models.CharField(max_length=16, blank=True, default="")  # RFC 3834 value or ""
-    # Why the mail did not go, a stable code (``inboxes.outbound.FAILURE_REASONS``); "" while all is well.
+    # Why the mail did not go, a stable code (``inboxes.delivery.FAILURE_REASONS``); "" while all is well.
     reason = models.CharField(max_length=32, blank=True, default="")
     to_address = models.CharField(max_length=320)
     to_name = models.CharField(max_length=255, blank=True, default="")

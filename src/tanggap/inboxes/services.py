@@ -28,11 +28,11 @@ from tanggap.core.bulk import insert_many, update_many
 from tanggap.core.errors import ApplicationError, ErrorCode, InvalidInput
 from tanggap.customers.identities import InvalidIdentity, normalise_email
 from tanggap.customers.services import identity_mark_bounced
+from tanggap.inboxes.delivery import outbound_mark_bounced
 from tanggap.inboxes.email.parse import MAX_BYTES
 from tanggap.inboxes.email.reading import Reading, inbound_of, read_mail
 from tanggap.inboxes.email.thread import message_id_key, reference_candidates
 from tanggap.inboxes.models import MAX_REASON_DETAIL, Inbox, MailDirection, MailSource, MailStatus, RawMail
-from tanggap.inboxes.outbound import outbound_mark_bounced
 from tanggap.inboxes.selectors import MANAGE_ACTION
 from tanggap.inboxes.threading import ThreadQuery, message_ids_record, thread_match_many
 from tanggap.tickets.inbound import InboundMessage

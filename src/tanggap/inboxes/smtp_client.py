@@ -2,7 +2,7 @@
 site's default), connecting with the security asked for, and one mail transaction whose outcome is
 either the server's acceptance or an exception saying whether trying again can help.
 
-Used by the outbox handler in ``inboxes.outbound``. Refusals (5xx, a setting that can never work) raise
+Used by the outbox handler in ``inboxes.delivery``. Refusals (5xx, a setting that can never work) raise
 ``SmtpRefused`` with a stable reason code; temporary trouble (4xx, a refused or dropped connection, a
 timeout) raises ``core.outbox.RetryLater`` or the network error itself.
 """

@@ -8,7 +8,7 @@ from typing import Any
 
 from django import template
 
-from tanggap.inboxes.outbound import delivery_details
+from tanggap.inboxes.delivery import delivery_details
 from tanggap.tickets.models import MessageKind
 
 register = template.Library()
@@ -16,7 +16,7 @@ register = template.Library()
 
 @register.simple_tag
 def attach_deliveries(timeline: Iterable[Any]) -> str:
-    """Sets ``m.delivery`` (an ``inboxes.outbound.DeliveryDetail`` or None) on every reply."""
+    """Sets ``m.delivery`` (an ``inboxes.delivery.DeliveryDetail`` or None) on every reply."""
     replies = [m for m in timeline if m.kind == MessageKind.REPLY and m.delivery_status]
     found = delivery_details(replies)
     for message in replies:
