@@ -12,7 +12,10 @@ import numpy as np
 
 from tanggap.assist.features import CHAR_NGRAMS, MAX_WORD
 
-_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd, so no two code-point sequences of one length collide by it
+# Odd, so multiplying by it loses no bits modulo 2**64. Two n-grams can still share a hash: the
+# vocabulary's are checked distinct at load, and a message's n-gram that is not in the vocabulary
+# matches one that is only with a chance of about 1 in 2**64 / vocabulary size.
+_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 _LONGEST = max(CHAR_NGRAMS)
 
 
