@@ -3,6 +3,9 @@ fitted on a few texts that scores the same after it is written and read back."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -12,6 +15,7 @@ from tanggap.assist.features import words
 from tanggap.assist.linear import load
 from tanggap.assist.training import EMOTIONS, Split, Task, fit, write
 
+DRAFTS = Path(__file__).with_name("coach_drafts.jsonl")
 LEXICON = read_lexicon(["# a comment", "gak\ttidak", "bgt\tbanget", "gaada\ttidak ada", ""])
 
 
@@ -27,6 +31,28 @@ def test_style_flags():
     assert calm[:14].sum() == 0
     assert {0, 1, 2, 3, 6, 7, 8} <= {int(i) for i in np.flatnonzero(loud[:14])}
     assert len(calm) == blocks.STYLE_FLAGS
+
+
+EDGES = [
+    "HALO KAK", "Halo KAK", "aaaa BB", "AAAA bb", "× × ab", "ÀÉÎ ok", "12 AB", "a :)", "a <3", "^^", "^_^",
+    ":*", "T_T", "t_t", "-_-", ":'(", "=/", "; ( no", "-- ok", "<-- 3",
+]  # fmt: skip
+
+
+def test_style_flags_checked_first_by_characters_agree_with_the_patterns() -> None:
+    """Shouting, smiling and frowning are first settled by cheap character counts; the flags are what
+    the patterns alone give, on every labelled customer message and draft and on edge cases."""
+    rows = [json.loads(line) for line in DRAFTS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = [*EDGES, *(r["customer"] for r in rows), *(r["draft"] for r in rows)]
+    for text in texts:
+        flags = style_flags(text)
+        lower = text.lower()
+        capitals = len(blocks._CAPITAL.findall(text))
+        letters = len(blocks._NOT_LETTER.sub("", text))
+        assert bool(flags[5]) == (blocks._SMILE.search(lower) is not None), text
+        assert bool(flags[6]) == (blocks._FROWN.search(lower) is not None), text
+        assert bool(flags[8]) == (capitals > 0 and capitals / max(1, letters) > 0.5), text
+    assert [bool(style_flags(t)[8]) for t in EDGES[:7]] == [True, True, False, True, True, True, True]
 
 
 @pytest.fixture(scope="module")

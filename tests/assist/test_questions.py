@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import itertools
+import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tanggap.assist.questions import MAX_CHARS, MAX_QUESTIONS, Question, questions, sentence_spans
+from tanggap.assist.questions import (
+    MAX_CHARS,
+    MAX_QUESTIONS,
+    Question,
+    asks,
+    is_question,
+    questions,
+    sentence_spans,
+)
+from tanggap.core.text import word_set
 
 
 def texts(message: str) -> list[str]:
@@ -147,3 +158,78 @@ def test_a_line_ending_in_a_question_mark_is_a_question(prefix: str) -> None:
     line = f"{prefix.lstrip('>-_ ')} kapan?".strip()
     found = questions(line)
     assert found and found[-1].text.endswith("kapan?")
+
+
+DRAFTS = Path(__file__).with_name("coach_drafts.jsonl")
+
+# Sentences at the edges of the words check: each pattern's needed word, upper case, after a comma,
+# joined to a digit or underscore, and letters that match another letter when case is ignored.
+EDGES = [
+    "Di   mana kantor cabang terdekat",
+    "DIMANAKAH alamatnya",
+    "Saya mau tanya, berapa ongkirnya",
+    "Boleh tau nomor resinya",
+    "Tolong informasikan statusnya",
+    "Tolong kirim ulang",
+    "Kapan saja boleh",
+    "Berapa pun harganya saya bayar",
+    "2apakah ini benar",
+    "apakah_ini benar",
+    "I'd like to know the fee",
+    "I was wondering whether it shipped",
+    "I wondered about it",
+    "Please let me know when it ships",
+    "Please advise",
+    "Could you please confirm the refund",
+    "Thanks, could you check it",
+    "Hello, isn't it ready yet",
+    "Isn't it ready yet",
+    "What a lovely surprise",
+    "How nice of you",
+    "Which is the right plan for me",
+    "When I logged in, it crashed",
+    "Order 5, what is its status",
+    "ı was wondering",
+    "Bısakah dikirim hari ini",
+    "İs it ready",
+    "ſhould I wait",
+]
+
+
+def _sentences() -> list[str]:
+    rows = [json.loads(line) for line in DRAFTS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    found = list(EDGES)
+    for row in rows:
+        for text in (row["customer"], row["draft"]):
+            found += [text[start:end] for start, end in sentence_spans(text)]
+    return found
+
+
+def test_the_words_check_leaves_out_only_sentences_no_pattern_asks() -> None:
+    sentences = _sentences()
+    assert len(sentences) > 1500
+    for sentence in sentences:
+        if "?" not in sentence:
+            assert is_question(sentence) == asks(sentence.strip()), sentence
+    # The edges themselves: each answer as the patterns give it.
+    assert [is_question(s) for s in EDGES[:8]] == [True, True, True, True, True, False, False, False]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            sorted(
+                word_set(
+                    "di mana apakah kapan saja pun boleh tau tolong jelaskan what how is isn't do you know "
+                    "i was wondering please advise let me can could , . ! 2 _ a the ı İ"
+                )
+            )
+        ),
+        max_size=12,
+    )
+)
+def test_the_words_check_agrees_with_the_patterns_on_built_sentences(words: list[str]) -> None:
+    sentence = " ".join(words).strip()
+    if sentence:
+        assert is_question(sentence) == asks(sentence)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -68,6 +70,14 @@ def test_query_terms_drop_duplicates_and_are_bounded():
 def test_accents_and_case_are_folded():
     assert tokens("Café ÉTÉ naïve 𝞐") == ["cafe", "ete", "naive", "α"]
     assert search_text("CAFÉ") == search_text("cafe")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("aZ é’'ÉüÜ\u0301\u064b\u0e31ﬁ𝞐ß1_-.")), max_size=60))
+def test_folding_only_the_non_ascii_runs_is_folding_every_character(value: str):
+    folded = unicodedata.normalize("NFKD", value).lower()
+    every = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    assert tokens(value) == text._TOKEN.findall(every.replace("’", "'"))
 
 
 def test_apostrophes_are_dropped_so_both_engines_see_one_word():

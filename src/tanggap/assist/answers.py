@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from tanggap.core.text import STOPWORDS, stem_en, stem_id, tokens
+from tanggap.core.text import STOPWORDS, stem_en, stem_id, tokens, word_set
 
 from .questions import Question, sentence_spans
 
@@ -19,11 +19,7 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-_QUESTION_FILLER = _words(
+_QUESTION_FILLER = word_set(
     """
     apa apakah bagaimana gimana gmn kapan berapa kenapa knp mengapa dimana mana siapa bisakah bolehkah
     adakah boleh mohon info informasi tolong jelaskan dijelaskan mau tanya ya yah kak kakak min gan sis dong
@@ -101,7 +97,7 @@ _MIN_COVERAGE = 0.25
 
 # Stems that are common words of their own: Sastrawi takes "perbaiki" (fix) to "baik" (good). Such a
 # stem links affixed forms ("perbaikan", "memperbaikinya") but not the bare word ("Baik, Kak").
-_COMMON_STEMS = STOPWORDS | _QUESTION_FILLER | _words("baik masuk lama bagi")
+_COMMON_STEMS = STOPWORDS | _QUESTION_FILLER | word_set("baik masuk lama bagi")
 
 
 def _word_forms(word: str) -> set[str]:

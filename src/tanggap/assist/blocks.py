@@ -97,8 +97,17 @@ def style_flags(text: str) -> np.ndarray:
     text = text[:MAX_CHARS]
     lower = text.lower()
     capitals = len(_CAPITAL.findall(text))
-    shouting = capitals > 0 and capitals / max(1, len(_NOT_LETTER.sub("", text))) > 0.5
+    # More than half the letters are capitals; the lower-case vowels, letters too, settle most texts
+    # without counting every letter.
+    shouting = (
+        capitals > 0
+        and sum(map(text.count, "aeiou")) < 2 * capitals
+        and capitals / max(1, len(_NOT_LETTER.sub("", text))) > 0.5
+    )
     laughing = any(part in lower for part in _LAUGH_PARTS) and _LAUGH.search(lower) is not None
+    # Every emoticon holds one of these characters.
+    smiling = any(c in lower for c in ":;=<^") and _SMILE.search(lower) is not None
+    frowning = ("t_t" in lower or any(c in lower for c in ":;=-")) and _FROWN.search(lower) is not None
     return np.array(
         [
             "!" in text,
@@ -106,8 +115,8 @@ def style_flags(text: str) -> np.ndarray:
             "?" in text,
             "??" in text,
             _ELONGATED.search(lower) is not None,
-            _SMILE.search(lower) is not None,
-            _FROWN.search(lower) is not None,
+            smiling,
+            frowning,
             laughing,
             shouting,
             "#" in text,

@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from tanggap.core.text import word_set
+
 MAX_CHARS = 20_000  # of the message looked at: a question after that is not one we can promise to find
 MAX_QUESTIONS = 20
 
@@ -106,13 +108,50 @@ def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         yield start, end
 
 
+# Words without which a pattern cannot match, so that most sentences are settled by a set lookup
+# instead of trying every pattern at every character: the interrogatives' first words ("di mana" needs
+# "mana"); a word each of the phrases holds; the words a wh- or auxiliary opening starts with, at the
+# start of the sentence or after a comma ("isn't" is the word "isn" and the word "t").
+_ID_NEEDS = word_set(
+    """
+    apakah bagaimana bagaimanakah gimana gmn kapan kapankah berapa berapakah kenapa knp mengapa dimana mana
+    dimanakah siapa siapakah bisakah bolehkah adakah dapatkah haruskah perlukah benarkah sudahkah masihkah
+    mungkinkah maukah manakah mohon minta tolong boleh
+    """
+)
+_PHRASE_NEEDS = frozenset({"know", "wondering", "wonder", "advise", "you"})
+_OPENING_NEEDS = word_set(
+    """
+    what how when where why who whom whose which is are was were am do does did can could will would should
+    shall may might has have had isn aren wasn don doesn didn won wouldn couldn shouldn hasn haven
+    """
+)
+_ANY_WORD = re.compile(r"\w+")
+_OPENING_WORD = re.compile(r"(?:^|,)\s*(\w+)")
+
+
 def is_question(sentence: str) -> bool:
     """Whether one sentence asks something."""
     body = sentence.strip()
     if not body:
         return False
-    if body.endswith("?") or "?" in body:
+    if "?" in body:
         return True
+    if body.isascii():  # other letters may match a pattern's letter when case is ignored ("ı" for "i")
+        lower = body.lower()
+        found = set(_ANY_WORD.findall(lower))
+        if (
+            found.isdisjoint(_ID_NEEDS)
+            and found.isdisjoint(_PHRASE_NEEDS)
+            and _OPENING_NEEDS.isdisjoint(_OPENING_WORD.findall(lower))
+        ):
+            return False
+    return asks(body)
+
+
+def asks(body: str) -> bool:
+    """Whether a stripped sentence without "?" asks something, by every pattern (``is_question`` leaves
+    out first the sentences without the words the patterns need)."""
     if _ID_INTERROGATIVE.search(body) or _EN_PHRASE.search(body):
         return True
     if _EXCLAMATION_OPENING.search(body):

@@ -19,6 +19,7 @@ from functools import lru_cache
 import snowballstemmer
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 MAX_TOKENS = 20_000
 # Longer "words" are encoded data (base64, hashes glued to text); nobody searches for them, and
 # PostgreSQL refuses lexemes over 2 KB.
@@ -26,12 +27,13 @@ MAX_WORD = 64
 MAX_QUERY_WORDS = 32
 
 
-def _words(text: str) -> frozenset[str]:
+def word_set(text: str) -> frozenset[str]:
+    """The words of a space-separated list, as a set (for word lists written as one string)."""
     return frozenset(text.split())
 
 
 # A handful of very frequent words that carry no meaning for search, in both languages.
-STOPWORDS = _words(
+STOPWORDS = word_set(
     """
     a an and are as at be by for from has have i in is it its of on or that the this to was were will with you
     your we our my me he she they them their his her not no yes do does did so if but
@@ -51,12 +53,12 @@ _ID_OVERRIDES = {
     "dipesannya": "pesan",
 }
 
-_ID_MARKERS = _words(
+_ID_MARKERS = word_set(
     "yang dan tidak saya anda ini itu dengan untuk dari pada sudah belum kami terima kasih mohon tolong "
     "bagaimana apakah kapan mengapa pesanan barang sampai bisa akan ada ya selamat pagi siang sore malam "
     "maaf bapak ibu kak"
 )
-_EN_MARKERS = _words(
+_EN_MARKERS = word_set(
     "the and not you this that with for from have has was were will would please thanks thank order "
     "when why how what can could hello hi dear my your our is are it"
 )
@@ -68,11 +70,16 @@ def tokens(text: str) -> list[str]:
     if text.isascii():  # nothing to decompose or fold: the common case, 20x cheaper
         folded = text.lower()
     else:
-        folded = unicodedata.normalize("NFKD", text).lower()
-        folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+        folded = _NON_ASCII_RUN.sub(_without_marks, unicodedata.normalize("NFKD", text).lower())
     found = _TOKEN.findall(folded.replace("’", "'"))
     del found[MAX_TOKENS:]
     return found
+
+
+def _without_marks(run: re.Match[str]) -> str:
+    """A run of non-ASCII characters without its combining marks (accents after NFKD): only these
+    runs are looked at one character at a time, not the whole text."""
+    return "".join(ch for ch in run.group() if not unicodedata.combining(ch))
 
 
 LANGUAGE_SAMPLE = 4000  # characters of a text the language is guessed from
