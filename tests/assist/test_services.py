@@ -109,3 +109,42 @@ def test_messages_read_by_other_models_are_read_again_without_firing_triggers(re
     assert "Read again: 1 message(s)" in result.output
     result = CliRunner().invoke(main, ["assist", "reclassify", "--all"])
     assert "Every message was read by the shipped models." in result.output
+
+
+def test_reading_again_drops_an_intent_the_message_no_longer_shows(receive):
+    first = receive("Paket saya belum sampai, resinya tidak bergerak.", subject="Paket")
+    receive("Pembayaran saya gagal tapi saldo terpotong.", ticket_id=first.ticket.pk)
+    # Read once by other models, which also saw a cancellation in the first message.
+    row = MessageSignals.objects.get(message=first.message)
+    MessageSignals.objects.filter(pk=row.pk).update(
+        intents=[*row.intents, "cancel"], model_version="0ld0ld0ld0ld"
+    )
+    Ticket.objects.filter(pk=first.ticket.pk).update(intents=",cancel,delivery,payment,")
+
+    message_classify(message_id=first.message.pk, announce=False)
+
+    ticket = Ticket.objects.get(pk=first.ticket.pk)
+    assert ",cancel," not in ticket.intents
+    assert ",delivery," in ticket.intents and ",payment," in ticket.intents  # the second message's stays
+
+
+def test_a_merge_carries_the_source_messages_signals_to_the_target(receive, admin):
+    from tanggap.tickets.services import ticket_merge
+
+    target = receive("Paket saya belum sampai, resinya tidak bergerak.", subject="Paket")
+    source = receive(
+        "Tolong batalkan pesanan saya dan kembalikan uang saya.", sender="siti@example.com", subject="Batal"
+    )
+    assert source.ticket.pk != target.ticket.pk
+    before = Ticket.objects.get(pk=source.ticket.pk)
+    assert ",cancel," in before.intents
+
+    ticket_merge(actor=admin, source=before, target=Ticket.objects.get(pk=target.ticket.pk))
+
+    merged = Ticket.objects.get(pk=target.ticket.pk)
+    assert {",cancel,", ",refund,", ",delivery,"} <= {f",{i}," for i in merged.intents.strip(",").split(",")}
+    moved = MessageSignals.objects.get(message=source.message)
+    assert moved.ticket_id == merged.pk
+    # The newest customer message is now the source's: it sets the tone.
+    assert merged.sentiment == moved.sentiment and merged.anger == pytest.approx(moved.anger)
+    assert Ticket.objects.get(pk=source.ticket.pk).intents == ""

@@ -411,12 +411,18 @@ def test_webhook_queues_a_delivery_to_the_chosen_endpoint(lead, agent, ticket, r
 
 def assist_read(ticket, *, sentiment, emotion, anger, intents):
     """What assist does once it has read the customer's latest message (``assist.services``): the
-    ticket's columns, then ``message.classified`` after commit. Done by hand so the test does not
-    depend on what the trained models make of a sentence."""
+    ticket's columns (the conversation's intents: those found before and this message's), then
+    ``message.classified`` after commit. Done by hand so the test does not depend on what the trained
+    models make of a sentence."""
     message = Message.objects.filter(ticket=ticket, kind="customer").latest("id")
+    before = {i for i in Ticket.objects.get(pk=ticket.pk).intents.split(",") if i}
     with transaction.atomic():
         ticket_signals_set(
-            ticket_id=ticket.pk, intents=intents, sentiment=sentiment, emotion=emotion, anger=anger
+            ticket_id=ticket.pk,
+            intents=sorted(before | set(intents)),
+            sentiment=sentiment,
+            emotion=emotion,
+            anger=anger,
         )
         events.publish(
             events.MESSAGE_CLASSIFIED,

@@ -1,8 +1,9 @@
 """Assist's writes: reading each customer message after it is stored, off the intake path.
 
 ``message_classify`` runs the pure classifiers (``classify.py``) on the customer's own words (the
-quoted history trimmed), keeps the signals per message, copies the latest onto the ticket's plain
-columns (``tickets.services.ticket_signals_set``) and publishes ``MESSAGE_CLASSIFIED`` for triggers.
+quoted history trimmed), keeps the signals per message, copies them onto the ticket's plain columns
+(``ticket_signals_refresh``: every message's intents, the newest one's tone) and publishes
+``MESSAGE_CLASSIFIED`` for triggers.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.utils import timezone
 from tanggap.assist.classify import Signals, classify, models
 from tanggap.assist.models import MessageSignals
 from tanggap.core import events
-from tanggap.tickets.models import Message, MessageKind
+from tanggap.tickets.models import Message, MessageKind, Ticket
 from tanggap.tickets.services import ticket_signals_set
 
 logger = logging.getLogger(__name__)
@@ -62,20 +63,7 @@ def message_classify(*, message_id: int, announce: bool = True) -> MessageSignal
         row, _ = MessageSignals.objects.update_or_create(
             message_id=message.pk, defaults=_row(message, signals)
         )
-        newest = (
-            Message.objects.filter(ticket_id=message.ticket_id, kind=MessageKind.CUSTOMER, automatic="")
-            .order_by("-created_at", "-id")
-            .values_list("pk", flat=True)
-            .first()
-        )
-        latest = newest == message.pk
-        ticket_signals_set(
-            ticket_id=message.ticket_id,
-            intents=signals.intents,
-            sentiment=signals.sentiment if latest else None,
-            emotion=signals.emotion if latest else None,
-            anger=signals.anger if latest else None,
-        )
+        ticket_signals_refresh(ticket_id=message.ticket_id)
         if announce:
             events.publish(
                 events.MESSAGE_CLASSIFIED,
@@ -89,6 +77,42 @@ def message_classify(*, message_id: int, announce: bool = True) -> MessageSignal
                 },
             )
     return row
+
+
+def ticket_signals_refresh(*, ticket_id: int) -> None:
+    """Copy onto the ticket what was read in its customer messages: the intents of all of them, and the
+    tone (sentiment, emotion, anger) of the newest one once it is read. Recomputed from the messages'
+    rows, so a message read again with other models, or moved here by a merge, counts as it reads now.
+    The ticket is locked first: two messages read at once both end up counted."""
+    if Ticket.objects.select_for_update().filter(pk=ticket_id).values_list("pk", flat=True).first() is None:
+        return
+    rows = MessageSignals.objects.filter(message__ticket_id=ticket_id)
+    rows.exclude(ticket_id=ticket_id).update(ticket_id=ticket_id)  # moved here by a merge
+    intents = sorted({intent for found in rows.values_list("intents", flat=True) for intent in found})
+    newest = (
+        Message.objects.filter(ticket_id=ticket_id, kind=MessageKind.CUSTOMER, automatic="")
+        .order_by("-created_at", "-id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    tone = newest and rows.filter(message_id=newest).values("sentiment", "emotion", "anger").first()
+    if not tone:
+        ticket_signals_set(ticket_id=ticket_id, intents=intents)
+        return
+    ticket_signals_set(
+        ticket_id=ticket_id,
+        intents=intents,
+        sentiment=tone["sentiment"],
+        emotion=tone["emotion"],
+        anger=tone["anger"],
+    )
+
+
+def on_ticket_merged(name: str, payload: dict[str, Any]) -> None:
+    """The merged ticket now holds the source's messages, and the source none: both read again."""
+    with transaction.atomic():
+        for ticket_id in sorted((payload["ticket_id"], payload["source_id"])):
+            ticket_signals_refresh(ticket_id=ticket_id)
 
 
 def _row(message: Message, signals: Signals) -> dict[str, Any]:

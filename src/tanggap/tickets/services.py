@@ -426,24 +426,16 @@ def ticket_signals_set(
     emotion: str | None = None,
     anger: float | None = None,
 ) -> None:
-    """Store what assist read in a customer message: the intents add to those found before; sentiment,
-    emotion and anger are given for the customer's latest message only. Derived data, not an agent's
-    change: no timeline entry or audit row, but the ticket is flagged so its response-target policy is
-    chosen again (policies may ask for an intent or a sentiment)."""
-    with transaction.atomic():
-        current = (
-            Ticket.objects.select_for_update().filter(pk=ticket_id).values_list("intents", flat=True).first()
-        )
-        if current is None:
-            return
-        merged = sorted({i for i in current.split(",") if i} | set(intents))
-        changes: dict[str, Any] = {
-            "intents": f",{','.join(merged)}," if merged else "",
-            "derived_stale": True,
-        }
-        if sentiment is not None:
-            changes |= {"sentiment": sentiment, "emotion": emotion or "", "anger": anger}
-        Ticket.objects.filter(pk=ticket_id).update(**changes)
+    """Store what assist read in the customer's messages: ``intents`` are those of the whole
+    conversation (they replace the stored ones); sentiment, emotion and anger, when given, are the
+    customer's latest message's. Derived data, not an agent's change: no timeline entry or audit row,
+    but the ticket is flagged so its response-target policy is chosen again (policies may ask for an
+    intent or a sentiment)."""
+    found = sorted(set(intents))
+    changes: dict[str, Any] = {"intents": f",{','.join(found)}," if found else "", "derived_stale": True}
+    if sentiment is not None:
+        changes |= {"sentiment": sentiment, "emotion": emotion or "", "anger": anger}
+    Ticket.objects.filter(pk=ticket_id).update(**changes)
 
 
 @transaction.atomic
