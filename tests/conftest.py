@@ -12,6 +12,7 @@ from tanggap.accounts.services import agent_create, team_create
 from tanggap.tickets.inbound import InboundMessage, Sender
 from tanggap.tickets.models import Ticket
 from tanggap.tickets.services import message_receive
+from tests.inboxes.smtp_sink import running_sink
 
 IN_CI = os.environ.get("CI") == "true"
 _counter = itertools.count(1)
@@ -198,3 +199,10 @@ def together(*calls):
     if errors:
         raise errors[0]
     return results
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    """A loopback SMTP server that mail sent by Tanggap is delivered to (``tests/inboxes/smtp_sink.py``)."""
+    with running_sink(settings) as sink:
+        yield sink

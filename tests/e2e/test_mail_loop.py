@@ -15,15 +15,8 @@ from tanggap.inboxes.models import MailStatus, OutboundMail, RawMail
 from tanggap.inboxes.setup import inbox_create
 from tanggap.inboxes.smtp import SmtpServer
 from tanggap.tickets.models import DeliveryStatus, Message, MessageKind
-from tests.inboxes.smtp_sink import running_sink
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def smtp_sink(settings):
-    with running_sink(settings) as sink:
-        yield sink
 
 
 FIRST_ID = "e2e-first@mail.example.com"

@@ -1,12 +1,18 @@
-"""Fixtures for the intake tests: inboxes made through the service, and raw mail built as bytes."""
+"""Fixtures for the e-mail tests: inboxes made through the service, raw mail built as bytes, a customer's
+conversation, and the outbox of queued mail (the loopback SMTP server is in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import itertools
+import socket
 
 import pytest
 
+from tanggap.core import outbox
+from tanggap.inboxes.models import MailSource, OutboundMail
+from tanggap.inboxes.services import mail_receive
 from tanggap.inboxes.setup import inbox_create
+from tanggap.tickets.models import Message
 
 _ids = itertools.count(1)
 
@@ -45,3 +51,47 @@ def inbox(db, team):
 @pytest.fixture
 def other_inbox(db):
     return inbox_create(actor=None, name="Billing", address="billing@tanggap.test")
+
+
+CUSTOMER_ID = "<c1@mail.example.com>"
+
+
+@pytest.fixture
+def conversation(inbox):
+    """Siti wrote to the support inbox, in a thread her mail client already had going."""
+    row = mail_receive(
+        inbox=inbox,
+        raw=make_mail(
+            "Halo, pesanan saya belum sampai.",
+            message_id=CUSTOMER_ID,
+            references="<r0@mail.example.com>",
+            subject="Re: Pesanan belum sampai",
+        ),
+        source=MailSource.IMAP,
+    )
+    return row.ticket
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nothing listens on (connections are refused at once)."""
+    return closed_loopback_port()
+
+
+def closed_loopback_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def drain() -> int:
+    """Deliver the queued mail now."""
+    return outbox.drain(OutboundMail._meta.label_lower)
+
+
+def row_of(message: Message) -> OutboundMail:
+    return OutboundMail.objects.get(message=message)
+
+
+def status_of(message: Message) -> str:
+    return Message.objects.get(pk=message.pk).delivery_status

@@ -27,15 +27,9 @@ from tanggap.inboxes.setup import inbox_create
 from tanggap.tickets.models import DeliveryStatus, Message, MessageKind, Ticket
 from tanggap.tickets.services import reply_send
 from tests.inboxes.conftest import make_mail
-from tests.inboxes.smtp_sink import Received, SmtpSink, running_sink
+from tests.inboxes.smtp_sink import Received, SmtpSink
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def smtp_sink(settings):
-    with running_sink(settings) as sink:
-        yield sink
 
 
 ROUNDS = 12

@@ -28,7 +28,6 @@ from tanggap.sla.models import Policy, TicketClock
 from tanggap.tickets.models import Status, Ticket
 from tanggap.web.views.audit import dead_zone_rows, dead_zone_tickets
 from tests.inboxes.conftest import make_mail
-from tests.inboxes.smtp_sink import running_sink
 
 AUDIT = "/admin/dead-zones/"
 
@@ -193,14 +192,8 @@ def test_canary_settings_are_saved_from_the_inbox_page(inbox, admin, client):
 # ---------------------------------------------------------------- probes and the banner
 
 
-@pytest.fixture
-def sink(settings):
-    with running_sink(settings) as server:
-        yield server
-
-
 def test_the_button_sends_probes_and_a_dead_inbox_shows_everywhere_for_admins(
-    sink, inbox, admin, agent, client
+    smtp_sink, inbox, admin, agent, client
 ):
     advert_add(actor=None, inbox=inbox, kind=AdvertKind.SITE_PAGE, url="https://toko.example/")
     client.force_login(admin)
@@ -209,7 +202,7 @@ def test_the_button_sends_probes_and_a_dead_inbox_shows_everywhere_for_admins(
 
     run = CanaryRun.objects.get()
     assert run.trigger == "manual" and run.requested_by == admin
-    assert len(sink.mails_to(inbox.address)) == 1
+    assert len(smtp_sink.mails_to(inbox.address)) == 1
     assert f'data-inbox="{inbox.pk}"' in client.get(AUDIT).content.decode()
 
     canary_check(now=run.deadline + timedelta(seconds=1))
@@ -227,8 +220,8 @@ def test_the_button_sends_probes_and_a_dead_inbox_shows_everywhere_for_admins(
     assert "is-dead" in client.get(AUDIT).content.decode()  # acknowledged, still dead
 
 
-def test_a_second_press_sends_nothing_while_a_probe_is_on_its_way(sink, inbox, admin):
+def test_a_second_press_sends_nothing_while_a_probe_is_on_its_way(smtp_sink, inbox, admin):
     advert_add(actor=None, inbox=inbox, kind=AdvertKind.SITE_PAGE, url="https://toko.example/")
     assert len(canary_run(actor=admin, trigger="manual")) == 1
     assert canary_run(actor=admin, trigger="manual") == []
-    assert len(sink.received) == 1
+    assert len(smtp_sink.received) == 1

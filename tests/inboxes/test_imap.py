@@ -19,7 +19,7 @@ from tanggap.inboxes.imap_client import imap_connection_check
 from tanggap.inboxes.models import ImapState, Inbox, MailSource, MailStatus, RawMail, Security
 from tanggap.inboxes.setup import inbox_create, inbox_update
 from tanggap.tickets.models import Message, MessageKind
-from tests.inboxes.conftest import make_mail
+from tests.inboxes.conftest import closed_loopback_port, make_mail
 from tests.inboxes.dovecot import PASSWORD, USER, Dovecot, dovecot, dovecot_tls  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -344,7 +344,7 @@ def test_plain_imap_goes_only_to_this_machine(db):
 def test_a_refused_port_fails_fast_and_does_not_hold_up_another_inbox(live):
     dead = inbox_create(actor=None, name="Dead", address="dead@tanggap.test")
     Inbox.objects.filter(pk=dead.pk).update(
-        imap_host="127.0.0.1", imap_port=_closed_port(), imap_security=Security.NONE
+        imap_host="127.0.0.1", imap_port=closed_loopback_port(), imap_security=Security.NONE
     )
     inbox = _imap_inbox(live)
     live.deliver(make_mail())
@@ -421,12 +421,6 @@ class _SilentServer:
         for client in self.clients:
             client.close()
         self.sock.close()
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # ---------------------------------------------------------------- TLS

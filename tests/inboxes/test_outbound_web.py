@@ -10,20 +10,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tanggap.core import outbox
-from tanggap.inboxes.models import MailSource, OutboundMail
+from tanggap.inboxes.models import OutboundMail
 from tanggap.inboxes.services import mail_receive
 from tanggap.tickets.models import DeliveryStatus, Message
 from tanggap.tickets.services import reply_send
 from tests.inboxes.conftest import make_mail
-from tests.inboxes.smtp_sink import running_sink
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def smtp_sink(settings):
-    with running_sink(settings) as sink:
-        yield sink
 
 
 @pytest.fixture
@@ -31,11 +24,6 @@ def agent_client(agent) -> Client:
     client = Client()
     client.force_login(agent)
     return client
-
-
-@pytest.fixture
-def conversation(inbox):
-    return mail_receive(inbox=inbox, raw=make_mail(), source=MailSource.IMAP).ticket
 
 
 def page_of(client: Client, ticket) -> str:
