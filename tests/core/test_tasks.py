@@ -161,7 +161,7 @@ def test_a_recent_task_on_a_worker_we_cannot_see_is_left_alone():
 
 
 def test_a_task_on_a_live_local_worker_is_left_alone():
-    marker = _marker(host=socket.gethostname(), pid=os.getpid(), pidns=tasks._pid_namespace())
+    marker = _marker(host=socket.gethostname(), pid=os.getpid(), pidns=tasks.pid_namespace())
     task_id = _running(tasks.worker_ping, marker=marker, args=["x"])
     assert tasks.recover_lost_tasks().failed == 0
     assert task_backends["default"].get_result(task_id).status == TaskResultStatus.RUNNING
@@ -171,7 +171,7 @@ def test_a_task_on_a_live_local_worker_is_left_alone():
 def test_a_task_whose_local_worker_was_killed_fails_at_once():
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait(timeout=30)
-    marker = _marker(host=socket.gethostname(), pid=dead.pid, pidns=tasks._pid_namespace())
+    marker = _marker(host=socket.gethostname(), pid=dead.pid, pidns=tasks.pid_namespace())
     task_id = _running(tasks.worker_ping, marker=marker, args=["x"])
     assert tasks.recover_lost_tasks().failed == 1
     assert task_backends["default"].get_result(task_id).status == TaskResultStatus.FAILED

@@ -148,8 +148,8 @@ def test_a_batch_stored_but_not_moved_is_found_stored_by_the_next_poll(live, mon
     def crash(*args):
         raise ConnectionResetError("the connection dropped")
 
-    # The poll calls _finish_on_server and _fetch by the names it imported: patched in imap, not imap_client.
-    monkeypatch.setattr(imap, "_finish_on_server", crash)
+    # The poll calls finish_on_server and fetch by the names it imported: patched in imap, not imap_client.
+    monkeypatch.setattr(imap, "finish_on_server", crash)
     first = imap_poll(inbox=inbox)
     assert not first.ok and first.error.startswith("connect_failed")
     assert RawMail.objects.count() == 3 and live.count("INBOX") == 3
@@ -167,7 +167,7 @@ def test_the_server_is_told_only_after_the_rows_are_committed(live, monkeypatch)
     for n in range(2):
         live.deliver(make_mail(f"pesan {n}", sender=f"s{n}@example.com"))
     seen_by_others = []
-    real_finish = imap._finish_on_server
+    real_finish = imap.finish_on_server
 
     def finish(mailbox, inbox_, uids):
         # Another connection (another process, after a crash) must already see every stored row.
@@ -183,7 +183,7 @@ def test_the_server_is_told_only_after_the_rows_are_committed(live, monkeypatch)
         seen_by_others.append((counted[0], len(uids)))
         return real_finish(mailbox, inbox_, uids)
 
-    monkeypatch.setattr(imap, "_finish_on_server", finish)
+    monkeypatch.setattr(imap, "finish_on_server", finish)
     assert imap_poll(inbox=inbox).ok
     assert seen_by_others == [(2, 2)]
 
@@ -192,8 +192,8 @@ def test_a_mail_the_server_did_not_hand_over_is_asked_for_again(live, monkeypatc
     inbox = _imap_inbox(live, done="Done")
     for n in range(4):
         live.deliver(make_mail(f"pesan {n}", sender=f"s{n}@example.com"))
-    real_fetch = imap._fetch
-    monkeypatch.setattr(imap, "_fetch", lambda *a, **kw: [m for m in real_fetch(*a, **kw) if m.uid != 3])
+    real_fetch = imap.fetch
+    monkeypatch.setattr(imap, "fetch", lambda *a, **kw: [m for m in real_fetch(*a, **kw) if m.uid != 3])
 
     first = imap_poll(inbox=inbox)
     assert not first.ok and "did not return uid 3" in first.error
@@ -329,7 +329,7 @@ def test_error_texts_never_carry_the_password():
     exc = imap_client.imaplib.IMAP4.error(
         f'LOGIN command error: BAD [b\'LOGIN user "p@ss \\"w0rd\\" \\\\ x"\'] {secret}'
     )
-    error = imap_client._classify(exc, secret)
+    error = imap_client.classify_error(exc, secret)
     assert error.code == imap_client.ERROR_LOGIN
     assert secret not in error.detail and "w0rd" not in error.detail
 

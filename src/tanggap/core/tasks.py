@@ -42,7 +42,7 @@ LOST_AFTER = timedelta(hours=1)
 
 
 @cache
-def _pid_namespace() -> str:
+def pid_namespace() -> str:
     """The PID namespace of this process (Linux), so a PID is only compared within its own namespace."""
     try:
         return str(os.stat("/proc/self/ns/pid").st_ino)
@@ -50,17 +50,22 @@ def _pid_namespace() -> str:
         return ""
 
 
+def process_marker() -> dict[str, Any]:
+    """Who this process is, for ``process_gone`` to tell later whether it still runs."""
+    return {"host": socket.gethostname(), "pid": os.getpid(), "pidns": pid_namespace()}
+
+
 def worker_id() -> str:
     """``host.pid`` — the same form the Huey task backend records in a result's ``worker_ids``."""
     return f"{socket.gethostname()}.{os.getpid()}"
 
 
-def _process_gone(marker: dict[str, Any]) -> bool:
+def process_gone(marker: dict[str, Any]) -> bool:
     """Whether the worker process that wrote ``marker`` is certainly gone (same host and PID
     namespace, PID no longer alive). Elsewhere we cannot tell, and the time bound decides."""
     if marker.get("host") != socket.gethostname() or not marker.get("pidns"):
         return False
-    if marker.get("pidns") != _pid_namespace():
+    if marker.get("pidns") != pid_namespace():
         return False
     try:
         os.kill(int(marker["pid"]), 0)
@@ -261,12 +266,7 @@ def _mark_running(sender: Any, task_result: Any, **kwargs: Any) -> None:
     try:
         HUEY.put(
             f"{RUNNING_PREFIX}{task_result.id}",
-            {
-                "host": socket.gethostname(),
-                "pid": os.getpid(),
-                "pidns": _pid_namespace(),
-                "started_at": time.time(),
-            },
+            process_marker() | {"started_at": time.time()},
         )
     except Exception:  # the marker only speeds up recovery; never fail the task for it
         logger.exception("could not mark task %s as running", task_result.id)
@@ -338,7 +338,7 @@ def recover_lost_tasks(*, now: float | None = None, lost_after: timedelta = LOST
             cleared += 1
             continue
         age = now - float(marker.get("started_at", now))
-        if not _process_gone(marker) and age < lost_after.total_seconds():
+        if not process_gone(marker) and age < lost_after.total_seconds():
             continue
         record["status"] = "FAILED"
         record["finished_at"] = datetime.fromtimestamp(now, tz=UTC).isoformat()

@@ -21,8 +21,6 @@ speaking IMAP (connecting, error codes, fetching, moving and flagging) is ``inbo
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -38,24 +36,24 @@ from imap_tools import BaseMailBox
 
 from tanggap.core.blobs import BlobStore, default_store
 from tanggap.core.errors import ApplicationError
-from tanggap.core.tasks import JobLock, _pid_namespace, _process_gone
+from tanggap.core.tasks import JobLock, process_gone, process_marker
 from tanggap.inboxes.imap_client import (
     ERROR_PROTOCOL,
     ERROR_STORE,
     GONE,
     ImapError,
-    _classify,
-    _close,
-    _ensure_folder,
-    _fetch,
-    _finish_on_server,
-    _new_uids,
-    _open,
-    _scrub,
-    _select,
-    _sizes,
-    _still_there,
-    _store_flags,
+    classify_error,
+    close_mailbox,
+    ensure_folder,
+    fetch,
+    finish_on_server,
+    message_sizes,
+    new_uids,
+    open_mailbox,
+    scrub,
+    select_folder,
+    still_there,
+    store_flags,
 )
 from tanggap.inboxes.models import ImapState, Inbox, MailSource, MailStatus, RawMail
 from tanggap.inboxes.services import MAX_STORE_BYTES, mail_process_many, mail_store_many, mail_store_too_large
@@ -163,7 +161,7 @@ def _record(state: ImapState, error: ImapError | None) -> None:
         return
     ImapState.objects.filter(pk=state.pk).update(
         last_poll_at=now,
-        last_error=_scrub(f"{error.code}: {error.detail}" if error.detail else error.code),
+        last_error=scrub(f"{error.code}: {error.detail}" if error.detail else error.code),
         last_error_at=now,
         consecutive_failures=F("consecutive_failures") + 1,
     )
@@ -224,15 +222,15 @@ def imap_poll(
     error: ImapError | None = None
     mailbox: BaseMailBox | None = None
     try:
-        mailbox, password = _open(inbox, timeout)
+        mailbox, password = open_mailbox(inbox, timeout)
         folder = inbox.imap_folder.strip() or "INBOX"
-        state = _follow_uidvalidity(state, folder, _select(mailbox, folder))
+        state = _follow_uidvalidity(state, folder, select_folder(mailbox, folder))
         if inbox.imap_done_folder.strip():
-            _ensure_folder(mailbox, inbox.imap_done_folder)
-        uids = _new_uids(mailbox, state.last_uid)
+            ensure_folder(mailbox, inbox.imap_done_folder)
+        uids = new_uids(mailbox, state.last_uid)
         result.more = len(uids) > max_messages
         uids = uids[:max_messages]
-        sizes = _sizes(mailbox, uids)
+        sizes = message_sizes(mailbox, uids)
         for batch in _batches(uids, sizes, batch_size):
             if time.monotonic() > ends_at:
                 result.more = True
@@ -240,13 +238,13 @@ def imap_poll(
             rows = _take_batch(mailbox, inbox, state, batch, sizes, result, store)
             _process(rows, result, store)
     except BaseException as exc:
-        error = _classify(exc, password)
+        error = classify_error(exc, password)
     finally:
         if mailbox is not None:
-            _close(mailbox, logout=error is None or error.code not in GONE)
+            close_mailbox(mailbox, logout=error is None or error.code not in GONE)
     if error is not None:
         result.ok = False
-        result.error = _scrub(f"{error.code}: {error.detail}" if error.detail else error.code, password)
+        result.error = scrub(f"{error.code}: {error.detail}" if error.detail else error.code, password)
         logger.warning("imap %s (%s): poll failed: %s", inbox.pk, inbox.name, result.error)
     _record(state, error)
     return result
@@ -264,8 +262,8 @@ def _take_batch(
     """Store one batch, tell the server, advance ``last_uid``: in that order."""
     big = [uid for uid in batch if sizes.get(uid, 0) > MAX_FETCH_BYTES]
     normal = [uid for uid in batch if uid not in big]
-    fetched = _fetch(mailbox, normal)
-    heads = _fetch(mailbox, big, headers_only=True)
+    fetched = fetch(mailbox, normal)
+    heads = fetch(mailbox, big, headers_only=True)
     result.fetched += len(fetched) + len(heads)
     ref = f"imap:{state.uidvalidity}:{{}}".format
     # One insert and one commit for the batch (a row already stored is found, not stored again).
@@ -298,7 +296,7 @@ def _take_batch(
                 store=store,
             )
         except ApplicationError as exc:
-            raise ImapError(ERROR_STORE, _scrub(f"uid {message.uid}: {exc.code}")) from None
+            raise ImapError(ERROR_STORE, scrub(f"uid {message.uid}: {exc.code}")) from None
         if message.uid not in big:
             big.append(message.uid)
         new += is_new
@@ -314,10 +312,10 @@ def _take_batch(
             size,
         )
     # Every row above is committed: only now may the server forget the mail.
-    _finish_on_server(mailbox, inbox, done)
+    finish_on_server(mailbox, inbox, done)
     if big:  # left where it is, unseen, flagged for the person who reads the mailbox
-        _store_flags(mailbox, big, r"(\Flagged)")
-    unread = _still_there(mailbox, sorted(set(batch) - set(result.uids)))
+        store_flags(mailbox, big, r"(\Flagged)")
+    unread = still_there(mailbox, sorted(set(batch) - set(result.uids)))
     if unread:
         # Never advance past a mail the server did not hand over: the next poll asks again.
         _advance(state, min(unread) - 1, new)
@@ -337,15 +335,13 @@ class InboxPollLock(JobLock):
         super().__init__(f"imap-poll.{inbox_id}", ttl)
 
     def _value(self, now: float) -> dict[str, Any]:
-        value = super()._value(now)
-        value |= {"host": socket.gethostname(), "pid": os.getpid(), "pidns": _pid_namespace()}
-        return value
+        return super()._value(now) | process_marker()
 
     def acquire(self, now: float | None = None) -> bool:
         if super().acquire(now):
             return True
         current = HUEY.get(self.key, peek=True)
-        if not isinstance(current, dict) or not _process_gone(current):
+        if not isinstance(current, dict) or not process_gone(current):
             return False
         value = self._value(time.time() if now is None else now)
         if not HUEY.put_if_empty(f"{self.key}.takeover.{current.get('token')}", value["token"]):

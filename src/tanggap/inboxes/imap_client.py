@@ -73,7 +73,7 @@ class ConnectionCheck:
 # ---------------------------------------------------------------- connection
 
 
-def _scrub(text: Any, *secrets: str) -> str:
+def scrub(text: Any, *secrets: str) -> str:
     """An error text fit for ``last_error`` and logs: one line, bounded, with no secret in it."""
     out = " ".join(str(text).split())
     for secret in secrets:
@@ -107,7 +107,7 @@ class _RawMessage:
                     self.uid, self.raw = int(found.group(1)), item[1]
 
 
-def _open(inbox: Inbox, timeout: float) -> tuple[BaseMailBox, str]:
+def open_mailbox(inbox: Inbox, timeout: float) -> tuple[BaseMailBox, str]:
     """A logged-in mailbox, and the password (to keep it out of error texts)."""
     host = inbox.imap_host.strip()
     if not host:
@@ -137,17 +137,17 @@ def _open(inbox: Inbox, timeout: float) -> tuple[BaseMailBox, str]:
         # What the server offers after login (MOVE, UIDPLUS): imaplib keeps the greeting's list.
         mailbox.client._get_capabilities()  # type: ignore[attr-defined]
     except BaseException as exc:
-        error = _classify(exc, password)
+        error = classify_error(exc, password)
         if mailbox is not None:
-            _close(mailbox, logout=error.code not in GONE)
+            close_mailbox(mailbox, logout=error.code not in GONE)
         raise error from None
     return mailbox, password
 
 
-def _classify(exc: BaseException, password: str = "") -> ImapError:
-    detail = _scrub(f"{type(exc).__name__}: {exc}", password)
+def classify_error(exc: BaseException, password: str = "") -> ImapError:
+    detail = scrub(f"{type(exc).__name__}: {exc}", password)
     if isinstance(exc, ImapError):
-        return ImapError(exc.code, _scrub(exc.detail, password))
+        return ImapError(exc.code, scrub(exc.detail, password))
     if isinstance(exc, MailboxLoginError):
         return ImapError(ERROR_LOGIN, detail)
     if isinstance(exc, ssl.SSLError | ssl.CertificateError):
@@ -168,7 +168,7 @@ def _classify(exc: BaseException, password: str = "") -> ImapError:
     raise exc  # KeyboardInterrupt, SystemExit: not ours to turn into a result
 
 
-def _close(mailbox: BaseMailBox, *, logout: bool = True) -> None:
+def close_mailbox(mailbox: BaseMailBox, *, logout: bool = True) -> None:
     # A connection that timed out or broke is only closed: LOGOUT would wait for it once more.
     if logout:
         with contextlib.suppress(Exception):
@@ -177,12 +177,12 @@ def _close(mailbox: BaseMailBox, *, logout: bool = True) -> None:
         mailbox.client.shutdown()
 
 
-def _select(mailbox: BaseMailBox, folder: str) -> int:
+def select_folder(mailbox: BaseMailBox, folder: str) -> int:
     """Select ``folder`` for reading and writing; its UIDVALIDITY."""
     try:
         mailbox.folder.set(folder)
     except UnexpectedCommandStatusError as exc:
-        raise ImapError(ERROR_FOLDER, _scrub(exc)) from None
+        raise ImapError(ERROR_FOLDER, scrub(exc)) from None
     _typ, data = mailbox.client.response("UIDVALIDITY")
     if data and data[0]:
         return int(data[0])
@@ -193,19 +193,19 @@ def _select(mailbox: BaseMailBox, folder: str) -> int:
 # ---------------------------------------------------------------- reading
 
 
-def _new_uids(mailbox: BaseMailBox, last_uid: int) -> list[int]:
+def new_uids(mailbox: BaseMailBox, last_uid: int) -> list[int]:
     # "UID n:*" always matches the newest mail, even below n: filter ourselves.
     found = mailbox.uids(f"UID {last_uid + 1}:*")
     return sorted(uid for uid in (int(u) for u in found) if uid > last_uid)
 
 
-def _sizes(mailbox: BaseMailBox, uids: Sequence[int]) -> dict[int, int]:
+def message_sizes(mailbox: BaseMailBox, uids: Sequence[int]) -> dict[int, int]:
     sizes: dict[int, int] = {}
     for start in range(0, len(uids), SIZE_CHUNK):
         chunk = uids[start : start + SIZE_CHUNK]
         typ, data = mailbox.client.uid("FETCH", ",".join(map(str, chunk)), "(RFC822.SIZE)")
         if typ != "OK":
-            raise ImapError(ERROR_PROTOCOL, _scrub(data))
+            raise ImapError(ERROR_PROTOCOL, scrub(data))
         for item in data:
             line = item[0] if isinstance(item, tuple) else item
             if not isinstance(line, bytes):
@@ -216,7 +216,7 @@ def _sizes(mailbox: BaseMailBox, uids: Sequence[int]) -> dict[int, int]:
     return sizes
 
 
-def _fetch(mailbox: BaseMailBox, uids: Sequence[int], *, headers_only: bool = False) -> list[_RawMessage]:
+def fetch(mailbox: BaseMailBox, uids: Sequence[int], *, headers_only: bool = False) -> list[_RawMessage]:
     if not uids:
         return []
     # Our _RawMessage class (set on the mailbox) gives the messages: the bytes as they were sent.
@@ -227,7 +227,7 @@ def _fetch(mailbox: BaseMailBox, uids: Sequence[int], *, headers_only: bool = Fa
     return [message for message in found if isinstance(message, _RawMessage) and message.uid in wanted]
 
 
-def _still_there(mailbox: BaseMailBox, uids: Sequence[int]) -> list[int]:
+def still_there(mailbox: BaseMailBox, uids: Sequence[int]) -> list[int]:
     """Which of ``uids`` still exist (a mail expunged meanwhile by someone else is simply gone)."""
     if not uids:
         return []
@@ -238,20 +238,20 @@ def _still_there(mailbox: BaseMailBox, uids: Sequence[int]) -> list[int]:
 # ---------------------------------------------------------------- telling the server
 
 
-def _store_flags(mailbox: BaseMailBox, uids: Sequence[int], flags: str) -> None:
+def store_flags(mailbox: BaseMailBox, uids: Sequence[int], flags: str) -> None:
     # Not imap-tools' flag(): it expunges afterwards, which would delete mail a person marked \Deleted.
     typ, data = mailbox.client.uid("STORE", ",".join(map(str, uids)), "+FLAGS.SILENT", flags)
     if typ != "OK":
-        raise ImapError(ERROR_PROTOCOL, _scrub(data))
+        raise ImapError(ERROR_PROTOCOL, scrub(data))
 
 
-def _finish_on_server(mailbox: BaseMailBox, inbox: Inbox, uids: Sequence[int]) -> None:
+def finish_on_server(mailbox: BaseMailBox, inbox: Inbox, uids: Sequence[int]) -> None:
     """Move stored mail to the done folder, or flag it \\Seen where it is."""
     if not uids:
         return
     done = inbox.imap_done_folder.strip()
     if not done:
-        _store_flags(mailbox, uids, r"(\Seen)")
+        store_flags(mailbox, uids, r"(\Seen)")
         return
     uid_set = ",".join(map(str, uids))
     if "MOVE" in mailbox.client.capabilities:
@@ -259,13 +259,13 @@ def _finish_on_server(mailbox: BaseMailBox, inbox: Inbox, uids: Sequence[int]) -
     else:
         typ, data = mailbox.client.uid("COPY", uid_set, _quote_folder(done))
         if typ == "OK":
-            _store_flags(mailbox, uids, r"(\Deleted)")
+            store_flags(mailbox, uids, r"(\Deleted)")
             if "UIDPLUS" in mailbox.client.capabilities:
                 typ, data = mailbox.client.uid("EXPUNGE", uid_set)
             else:  # without UIDPLUS only a folder-wide expunge exists
                 typ, data = mailbox.client.expunge()
     if typ != "OK":
-        raise ImapError(ERROR_FOLDER, _scrub(f"{done}: {data}"))
+        raise ImapError(ERROR_FOLDER, scrub(f"{done}: {data}"))
 
 
 def _quote_folder(folder: str) -> str:
@@ -275,13 +275,13 @@ def _quote_folder(folder: str) -> str:
     return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _ensure_folder(mailbox: BaseMailBox, folder: str) -> None:
+def ensure_folder(mailbox: BaseMailBox, folder: str) -> None:
     folder = folder.strip()
     if folder and not mailbox.folder.exists(folder):
         try:
             mailbox.folder.create(folder)
         except UnexpectedCommandStatusError as exc:
-            raise ImapError(ERROR_FOLDER, _scrub(f"{folder}: {exc}")) from None
+            raise ImapError(ERROR_FOLDER, scrub(f"{folder}: {exc}")) from None
 
 
 # ---------------------------------------------------------------- checking a connection
@@ -293,19 +293,19 @@ def imap_connection_check(*, inbox: Inbox, timeout: float = 15.0) -> ConnectionC
     mailbox: BaseMailBox | None = None
     error: ImapError | None = None
     try:
-        mailbox, password = _open(inbox, timeout)
+        mailbox, password = open_mailbox(inbox, timeout)
         folder = inbox.imap_folder.strip() or "INBOX"
         try:
             status = mailbox.folder.status(folder, ["MESSAGES"])
         except UnexpectedCommandStatusError as exc:
-            raise ImapError(ERROR_FOLDER, _scrub(exc)) from None
+            raise ImapError(ERROR_FOLDER, scrub(exc)) from None
         return ConnectionCheck(ok=True, messages=int(status.get("MESSAGES", 0)))
     except BaseException as exc:
-        error = _classify(exc, password)
-        return ConnectionCheck(ok=False, error=error.code, detail=_scrub(error.detail, password))
+        error = classify_error(exc, password)
+        return ConnectionCheck(ok=False, error=error.code, detail=scrub(error.detail, password))
     finally:
         if mailbox is not None:
-            _close(mailbox, logout=error is None or error.code not in GONE)
+            close_mailbox(mailbox, logout=error is None or error.code not in GONE)
 
 
 def error_code(last_error: str) -> str:
