@@ -12,6 +12,7 @@ from tanggap.accounts.models import Role, User
 from tanggap.core.models import AuditEntry
 from tanggap.customers.models import Customer, Identity
 from tanggap.demo import content
+from tanggap.demo import conversations as talk
 from tanggap.demo.generate import DemoRefused, generate
 from tanggap.demo.plan import HISTORY_DAYS, STATUS_SHARES, plan_demo, quotas
 from tanggap.tickets.models import Message, MessageKind, SearchEntry, Status, Ticket
@@ -67,7 +68,7 @@ def test_about_seventy_percent_indonesian():
 def test_every_topic_has_a_subject_for_each_opening():
     for language in ("id", "en"):
         for topic in content.TOPICS:
-            assert len(content.SUBJECTS[language][topic]) == len(content.OPENINGS[language][topic])
+            assert len(talk.SUBJECTS[language][topic]) == len(talk.OPENINGS[language][topic])
 
 
 def test_the_text_templates_fill():
@@ -77,7 +78,7 @@ def test_the_text_templates_fill():
     for language in ("id", "en"):
         facts = _facts(rng, language)
         for topic in content.TOPICS:
-            for text in content.OPENINGS[language][topic] + [content.REPLY_FIRST[language][topic]]:
+            for text in talk.OPENINGS[language][topic] + [talk.REPLY_FIRST[language][topic]]:
                 assert "{" not in text.format(**facts)
 
 

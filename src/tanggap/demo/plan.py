@@ -12,6 +12,7 @@ from typing import Any
 
 from tanggap.accounts.models import Role
 from tanggap.demo import content as c
+from tanggap.demo import conversations as talk
 from tanggap.tickets.models import Channel, Priority, Status
 
 HISTORY_DAYS = 90
@@ -182,43 +183,43 @@ class _Writer:
     ) -> None:
         self.rng, self.language, self.topic, self.facts = rng, language, topic, facts
         self.first_name = name.split()[0]
-        self.story = rng.randrange(len(c.OPENINGS[language][topic]))
+        self.story = rng.randrange(len(talk.OPENINGS[language][topic]))
 
     def fill(self, template: str, **extra: Any) -> str:
         return template.format(**self.facts, **extra)
 
     def subject(self) -> str:
-        return self.fill(self.rng.choice(c.SUBJECTS[self.language][self.topic][self.story]))
+        return self.fill(self.rng.choice(talk.SUBJECTS[self.language][self.topic][self.story]))
 
     def opening(self, chat_like: bool) -> str:
-        body = self.fill(c.OPENINGS[self.language][self.topic][self.story])
+        body = self.fill(talk.OPENINGS[self.language][self.topic][self.story])
         if chat_like:
             return body
-        greeting = self.rng.choice(c.GREETINGS[self.language])
-        sign_off = self.rng.choice(c.SIGN_OFFS[self.language])
+        greeting = self.rng.choice(talk.GREETINGS[self.language])
+        sign_off = self.rng.choice(talk.SIGN_OFFS[self.language])
         return f"{greeting}\n\n{body}\n\n{sign_off}\n{self.first_name}"
 
     def follow_up(self, reopening: bool) -> str:
-        pool = c.CUSTOMER_REOPENS if reopening else c.CUSTOMER_FOLLOW_UPS
+        pool = talk.CUSTOMER_REOPENS if reopening else talk.CUSTOMER_FOLLOW_UPS
         return self.fill(self.rng.choice(pool[self.language]))
 
     def reply(self, agent_name: str, stage: str, waited: timedelta) -> str:
-        greeting = self.fill(self.rng.choice(c.REPLY_GREETINGS[self.language]), name=self.first_name)
-        pool = c.REPLY_THANKS_AFTER_WAIT if waited > timedelta(hours=1) else c.REPLY_THANKS
+        greeting = self.fill(self.rng.choice(talk.REPLY_GREETINGS[self.language]), name=self.first_name)
+        pool = talk.REPLY_THANKS_AFTER_WAIT if waited > timedelta(hours=1) else talk.REPLY_THANKS
         thanks = self.rng.choice(pool[self.language])
         if stage == "first":
-            body = self.fill(c.REPLY_FIRST[self.language][self.topic])
+            body = self.fill(talk.REPLY_FIRST[self.language][self.topic])
         elif stage == "solved":
-            body = self.fill(c.REPLY_SOLVED[self.language][self.topic])
+            body = self.fill(talk.REPLY_SOLVED[self.language][self.topic])
         else:
-            body = self.fill(self.rng.choice(c.REPLY_UPDATE[self.language]))
-        closing = self.fill(self.rng.choice(c.REPLY_CLOSINGS[self.language]), agent=agent_name.split()[0])
+            body = self.fill(self.rng.choice(talk.REPLY_UPDATE[self.language]))
+        closing = self.fill(self.rng.choice(talk.REPLY_CLOSINGS[self.language]), agent=agent_name.split()[0])
         return f"{greeting}\n\n{thanks} {body}\n\n{closing}"
 
     def note(self, hold: bool = False) -> str:
         if hold:
-            return self.fill(c.HOLD_NOTES[self.language])
-        return self.fill(self.rng.choice(c.NOTES[self.language]))
+            return self.fill(talk.HOLD_NOTES[self.language])
+        return self.fill(self.rng.choice(talk.NOTES[self.language]))
 
 
 def _minutes(rng: random.Random, low: float, high: float) -> timedelta:
