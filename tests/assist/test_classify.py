@@ -195,7 +195,9 @@ def test_the_models_load_once_per_process():
 def test_anger_follows_how_angry_support_messages_were_written():
     """The labelled drafts' customer messages carry their writers' anger (0..1). The emotion models'
     anger alone barely follows it on support mail (correlation 0.10 in Indonesian); read together with
-    the sentiment model's negative, it does (0.30)."""
+    the sentiment model's negative, which learned the tone of support mail, it does (0.68 and 0.58;
+    0.30 before the tone examples). Calm messages seldom show as "Angry" (6 % and 1 %; 53 % and 22 %
+    before)."""
     import json
     import statistics
     from pathlib import Path
@@ -203,8 +205,10 @@ def test_anger_follows_how_angry_support_messages_were_written():
     rows = Path(__file__).with_name("coach_drafts.jsonl").read_text(encoding="utf-8").splitlines()
     for language in ("id", "en"):
         written = {r["customer"]: float(r["anger"]) for r in map(json.loads, rows) if r["lang"] == language}
-        read = [classify(text).anger for text in written]
-        assert statistics.correlation(read, list(written.values())) >= 0.25
+        read = {text: classify(text).anger for text in written}
+        assert statistics.correlation(list(read.values()), list(written.values())) >= 0.5
+        calm = [text for text, anger in written.items() if anger <= 0.2]
+        assert sum(read[text] >= 0.5 for text in calm) <= 0.12 * len(calm)
 
 
 def test_a_polite_question_about_a_refund_does_not_read_angry():
