@@ -9,7 +9,15 @@ from collections import Counter
 import pytest
 
 from tanggap.assist.cli import DEFAULT_INTENTS
-from tanggap.assist.training import INTENTS, SENTIMENTS, TONE_FOLDER, held_out, own_intents, own_tone
+from tanggap.assist.training import (
+    EMOTIONS,
+    INTENTS,
+    SENTIMENTS,
+    TONE_FOLDER,
+    held_out,
+    own_intents,
+    own_tone,
+)
 
 TONE = DEFAULT_INTENTS.parent / TONE_FOLDER
 
@@ -23,12 +31,19 @@ def _rows(folder, language):
 def test_the_tone_examples_are_well_formed(language):
     rows = _rows(TONE, language)
     assert len(rows) >= 300
-    assert all(set(row) == {"text", "tone"} and row["text"].strip() for row in rows)
+    assert all(set(row) - {"emotion"} == {"text", "tone"} and row["text"].strip() for row in rows)
     tones = Counter(row["tone"] for row in rows)
     assert set(tones) == set(SENTIMENTS)
     assert min(tones.values()) >= 40  # every tone is learned from
     normal = [" ".join(row["text"].lower().split()) for row in rows]
     assert len(set(normal)) == len(normal)
+
+
+def test_the_english_tone_examples_name_a_feeling_that_fits_their_tone():
+    fits = {"negative": {"anger", "sadness", "fear"}, "positive": {"happy", "love"}, "neutral": {"", "fear"}}
+    rows = _rows(TONE, "en")
+    assert all(row["emotion"] in fits[row["tone"]] for row in rows)
+    assert {row["emotion"] for row in rows} == {"", *EMOTIONS}
 
 
 @pytest.mark.parametrize("language", ["id", "en"])
