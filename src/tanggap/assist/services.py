@@ -9,7 +9,7 @@ quoted history trimmed), keeps the signals per message, copies them onto the tic
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -95,16 +95,15 @@ def ticket_signals_refresh(*, ticket_id: int) -> None:
         .values_list("pk", flat=True)
         .first()
     )
-    tone = newest and rows.filter(message_id=newest).values("sentiment", "emotion", "anger").first()
-    if not tone:
-        ticket_signals_set(ticket_id=ticket_id, intents=intents)
-        return
+    tone: Mapping[str, Any] = (
+        rows.filter(message_id=newest).values("sentiment", "emotion", "anger").first() if newest else None
+    ) or {}
     ticket_signals_set(
         ticket_id=ticket_id,
         intents=intents,
-        sentiment=tone["sentiment"],
-        emotion=tone["emotion"],
-        anger=tone["anger"],
+        sentiment=tone.get("sentiment"),
+        emotion=tone.get("emotion"),
+        anger=tone.get("anger"),
     )
 
 
