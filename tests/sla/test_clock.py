@@ -248,9 +248,13 @@ ZONES = ["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "Europe/Berlin", "Ame
 
 
 @st.composite
-def calendars(draw: st.DrawFn) -> Calendar:
-    zone = draw(st.sampled_from(ZONES))
-    if draw(st.integers(0, 9)) == 0:
+def calendars(
+    draw: st.DrawFn, zones: tuple[str, ...] = tuple(ZONES), sometimes_always_open: bool = True
+) -> Calendar:
+    """A random calendar. Tests that need a narrower kind ask for it here rather than filter with
+    ``assume``: filtering out most inputs fails Hypothesis's health check now and then."""
+    zone = draw(st.sampled_from(zones))
+    if sometimes_always_open and draw(st.integers(0, 9)) == 0:
         return Calendar(zone=zone, always_open=True)
     step = draw(st.sampled_from([1, 15, 60]))
     days = []
@@ -340,11 +344,10 @@ def test_holidays_have_no_business_time(calendar: Calendar, day: date) -> None:
 
 
 @PROPERTY
-@given(calendars(), instants)
+@given(calendars(zones=("Asia/Jakarta", "Asia/Jayapura", "UTC"), sometimes_always_open=False), instants)
 def test_a_week_without_holidays_or_offset_change_holds_the_weekly_total(
     calendar: Calendar, start: datetime
 ) -> None:
-    assume(not calendar.always_open and calendar.zone in {"Asia/Jakarta", "Asia/Jayapura", "UTC"})
     plain = Calendar(zone=calendar.zone, weekly=calendar.weekly)
     three_weeks_later = start.astimezone(UTC) + timedelta(weeks=3)  # real weeks, not wall-clock ones
     assert business_time_between(plain, start, three_weeks_later) == 3 * plain._week_total
