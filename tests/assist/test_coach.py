@@ -375,6 +375,50 @@ def test_a_when_question_takes_a_stated_time_and_a_price_question_an_amount() ->
     assert not only("The next batch starts on 3 September.", english, "thoroughness")
 
 
+def test_a_how_to_question_is_answered_by_steps_in_other_words() -> None:
+    context = CoachContext(customer_text="PIN saya terblokir. Gmn cara resetnya?")
+    steps = "Di halaman masukkan PIN, ketuk 'Lupa PIN', lalu verifikasi dengan kode OTP."
+    assert not only(steps, context, "thoroughness")
+    english = CoachContext(customer_text="I forgot my password. What should I do?")
+    assert not only("Go to Settings > Security and choose Reset.", english, "thoroughness")
+    assert only("We are sorry for the trouble.", english, "thoroughness")
+
+
+def test_a_list_answers_a_which_ones_question_and_a_requirement_what_is_needed() -> None:
+    methods = CoachContext(customer_text="Metode pembayaran apa saja yang tersedia?")
+    listed = "Anda bisa membayar lewat transfer, kartu kredit, atau e-wallet."
+    assert not only(listed, methods, "thoroughness")
+    documents = CoachContext(customer_text="Saya mau buka rekening. Dokumen apa yang harus dibawa?")
+    assert not only("Cukup siapkan KTP dan NPWP Anda.", documents, "thoroughness")
+    assert only("Rekening bisa dibuka di cabang mana pun.", documents, "thoroughness")
+
+
+def test_a_yes_or_no_given_first_answers_the_only_yes_no_question() -> None:
+    context = CoachContext(customer_text="Will your desk still be open at midnight?")
+    assert not only("Yes, we'll be there, and thanks for checking ahead!", context, "thoroughness")
+    assert only("Thanks for checking ahead!", context, "thoroughness")
+
+
+def test_a_price_question_takes_an_amount_not_a_duration_or_an_order_number() -> None:
+    context = CoachContext(customer_text="Berapa ongkos kirimnya ke Makassar?")
+    no_amount = "Pengiriman ke Makassar 10-14 hari, pesanan #INV-20931 sudah kami catat."
+    assert only(no_amount, context, "thoroughness")
+    assert not only("Ongkos kirim ke Makassar Rp45.000.", context, "thoroughness")
+    age = CoachContext(customer_text="Usia maksimalnya berapa?")
+    assert not only("Tabungan pelajar bisa dibuka hingga usia 25 tahun.", age, "thoroughness")
+
+
+def test_naming_the_subject_without_what_was_asked_is_no_answer() -> None:
+    # "menu" is what the whole message is about; "vegetarian" is what this question asks.
+    customer = "Saya mau pesan katering untuk 50 orang dengan menu prasmanan. Menu vegetarian tersedia gak?"
+    draft = "Halo Kak, nanti tim kami kirimkan daftar menu prasmanan lengkapnya lewat WhatsApp ya."
+    assert [f.quote for f in only(draft, CoachContext(customer_text=customer), "thoroughness")] == [
+        "Menu vegetarian tersedia gak?"
+    ]
+    answered = "Halo Kak, menu vegetarian tersedia untuk semua paket prasmanan."
+    assert not only(answered, CoachContext(customer_text=customer), "thoroughness")
+
+
 def test_no_customer_text_no_thoroughness() -> None:
     assert not only("Halo Kak.", CoachContext(), "thoroughness")
 
@@ -463,8 +507,8 @@ def _report(rows: list[dict]) -> str:
 
 
 # Thoroughness compares words (with a thesaurus), not meaning. On the second writer's drafts it reaches
-# about 0.6 precision and recall: an answer in other words looks unanswered, and a draft that names a
-# question's subject without answering it looks like an answer. See docs/assist.md, "Evaluation".
+# about 0.7 precision and 0.8 recall: an answer in other words looks unanswered, and a draft that names
+# a question's subject without answering it looks like an answer. See docs/assist.md, "Evaluation".
 KNOWN_SHORT = {"thoroughness"}
 
 
@@ -487,13 +531,13 @@ def test_labelled_set_precision_and_recall(rule: str) -> None:
 
 
 def test_thoroughness_keeps_what_it_reaches_today() -> None:
-    """The floors thoroughness does reach, below the bar over all drafts (the xfail above): 0.771
-    precision and 0.800 recall over all 450, 0.976 and 0.930 on the first writer's 330. A regression
+    """The floors thoroughness does reach, below the bar over all drafts (the xfail above): 0.805
+    precision and 0.867 recall over all 450, 0.976 and 0.930 on the first writer's 330. A regression
     fails here."""
     rows = _rows()
     every = evaluate(rows)["thoroughness"]
     first = evaluate([r for r in rows if r["split"] in {"dev", "held_out"}])["thoroughness"]
-    assert every["precision"] >= 0.76 and every["recall"] >= 0.78, _report(rows)
+    assert every["precision"] >= 0.79 and every["recall"] >= 0.85, _report(rows)
     assert first["precision"] >= 0.95 and first["recall"] >= 0.85, _report(rows)
 
 

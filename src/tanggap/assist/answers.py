@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tanggap.core.text import STOPWORDS, stem_en, stem_id, tokens, word_set
 
-from .questions import Question, sentence_spans
+from .questions import MAX_CHARS, Question, sentence_spans
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
@@ -61,7 +61,18 @@ _STATED_TIME = _compile(
     r"|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
 )
 _WHEN = _compile(r"\b(?:kapan|when|berapa\s+lama|how\s+long|what\s+time|jam\s+berapa)\b")
-_HOW_MUCH = _compile(r"\bberapa\b(?!\s+(?:lama|jam|hari))|\bhow\s+(?:much|many)\b")
+_HOW_MUCH = _compile(
+    r"(?<!jam\s)(?<!pukul\s)\b(?:berapa|brp|brapa)\b(?!\s+(?:lama|jam|hari))|\bhow\s+(?:much|many)\b"
+)
+# A number that counts or prices something: not a duration, a time of day, an order number or a phone number.
+_TIME_UNIT = r"jam|hari|menit|minggu|pekan|bulan|tahun|hours?|days?|minutes?|weeks?|months?|years?|am|pm|wib"
+_COUNT = _compile(
+    rf"(?<![\w#/.:,-])(?!\d{{1,2}}[.:]\d{{2}}(?!\d))\d+(?:[.,]\d+)*(?![\w/:-]|[.,]\d|\s*(?:-\s*\d+\s*)?(?:(?:business|working|calendar|kerja)\s+)?(?:{_TIME_UNIT})\b)"
+    r"|\d\s*%|\b(?:satu|dua|tiga|empat|lima|enam|tujuh|delapan|sembilan|sepuluh|seratus|seribu|one|two|three|four"
+    r"|five|six|seven|eight|nine|ten|hundred|unlimited)\b"
+)
+# A "how much" question about a span of time or an age: "30 days' notice", "hingga usia 25 tahun" answer it.
+_ASKS_TIME_UNIT = _compile(rf"\b(?:{_TIME_UNIT}|usia|umur|age|old|notice|lama|long|tenor|durasi|duration)\b")
 _WHY = _compile(r"\b(?:kenapa|knp|mengapa|why)\b")
 _REASON = _compile(
     r"^(?:\w+\s+){0,2}(?:apa|what(?:'s|\s+is|\s+was)?)\s+(?:(?:the|sebenarnya)\s+)?(?:alasan|alasannya|reason)\W*$"
@@ -86,11 +97,51 @@ _RHETORICAL = _compile(
 _MONEY_ANSWER = _compile(
     r"\b(?:rp|idr|usd|sgd|eur)\s*\d|[$€£]\s*\d|\d+\s*(?:ribu|rb|juta|jt|k)\b|\b(?:gratis|free|cuma-cuma|tanpa\s+biaya"
     r"|no\s+(?:extra\s+)?(?:fee|charge|cost)|tidak\s+(?:ada\s+biaya|dikenakan|dipungut)|at\s+no\s+(?:extra\s+)?cost"
-    r"|free\s+of\s+charge|included|termasuk)\b"
+    r"|free\s+of\s+charge|included|termasuk|costs?\s+nothing|nothing\s+extra|no\s+extra|tidak\s+(?:ada\s+)?(?:dipungut|dikenai"
+    r"|dikenakan)\s+biaya|tidak\s+berbayar)\b"
 )
+# A sentence that opens with the answer to a yes/no question: "Yes, ...", "Not from us, no", "Bisa, Kak".
+_YES_NO_OPENING = _compile(
+    r"^(?:(?:hi|hello|hai|halo|ok|okay|baik|good\s+news|sure)\W+)?(?:ya|iya|yes|yep|yup|no|nope|not|bisa|boleh|tentu|betul|benar"
+    r"|tidak|tdk|belum|sudah|bukan|we\s+do|we\s+don't|we\s+can|we\s+can't|of\s+course|absolutely|certainly|unfortunately"
+    r"|sayangnya|sadly)\b"
+)
+# "How do I ...?", "Caranya gimana?", "Apa yang harus saya lakukan?": asks for steps.
+_HOW_TO = _compile(
+    r"\b(?:prosedur\w*|procedures?|langkah-langkah\w*)\b|\b(?:bagaimana|gimana|gmn|gmana)\s+(?:cara|caranya|langkah|prosedur|prosesnya)|\bcara(?:nya)?\s+(?:\w+\s+){0,3}?"
+    r"(?:bagaimana|gimana|gmn|gmana)\b|\b(?:mohon|minta)\s+info\s+cara|\b(?:apa|ngapain)\s+yang\s+(?:harus|perlu)\s+"
+    r"(?:saya|aku|sy|kami|kita)?\s*(?:lakukan|dilakukan|kerjakan)|\b(?:harus|perlu)\s+ngapain|\bhow\s+(?:do|can|should"
+    r"|would)\s+(?:i|we)\b|\bhow\s+to\b|\bwhat\s+(?:do|should|can)\s+(?:i|we)\s+do\b|\bwhat\s+(?:are\s+)?the\s+steps\b"
+)
+# Instructions: what a "how do I" question takes.
+_STEPS = _compile(
+    r"\b(?:buka|klik|pilih|ketuk|tekan|ketik|isi|unggah|upload|masuk\s+ke|kunjungi|datang\s+ke|bawa|kirim(?:kan)?|hubungi"
+    r"|silakan|caranya|go\s+to|tap|click|select|choose|open|visit|enter|type|fill\s+in|upload|log\s+in|sign\s+in|head\s+to"
+    r"|send|bring|call|just|simply)\b|\S\s*>\s*\S"
+)
+# "Syaratnya apa saja?", "What documents do I need?": asks what the customer must have or bring.
+_NEEDS = _compile(
+    r"\b(?:syarat\w*|persyaratan\w*|ketentuan\w*|requirements?|eligib\w*)\b|\bdokumen\s+apa|\bapa\s+(?:saja\s+|aja\s+)?yang\s+"
+    r"(?:harus|perlu|wajib)\s+(?:di)?(?:bawa|siapkan|persiapkan|lampirkan|kirim)|\bwhat\s+(?:documents?|do\s+(?:i|we)\s+need"
+    r"|should\s+(?:i|we)\s+bring|(?:do\s+)?(?:i|we)\s+need\s+to\s+(?:bring|provide))"
+)
+_NEEDED = _compile(
+    r"\b(?:siapkan|persiapkan|bawa|membawa|lampirkan|cukup|wajib|perlu|harus|dibutuhkan|diperlukan|syaratnya|asalkan|selama"
+    r"|minimal|need|needs|required|requires|bring|provide|must|as\s+long\s+as|provided|only\s+if|once)\b"
+)
+# "Metode pembayaran apa saja?", "What payment methods do you accept?": asks for the options, which a
+# list answers ("Visa, Mastercard and bank transfer").
+_WHICH_ONES = _compile(
+    r"\b(?:apa|mana)\s+(?:saja|aja|sj)\b|\bwhich\s+\w+|\bwhat\s+(?:\w+\s+)?(?:kinds?|types?|methods?|options?|brands?"
+    r"|models?|documents?|sizes?|colou?rs?|flavou?rs?|plans?|packages?)\b"
+)
+_LIST = _compile(r"[^\W\d_][^,;.!?]{0,30},\s*[^,;.!?]{1,30},?\s+(?:and|or|dan|atau|serta)\s+\w")
 _NUMBER_WORD = frozenset({"number", "nomor", "no", "nomer"})
-_PRICE_WORD = frozenset(
-    {"cost", "costs", "price", "harga", "biaya", "biayanya", "fee", "ongkir", "ongkirnya", "tarif"}
+_PRICE_WORD = word_set(
+    """
+    cost costs price prices pricing charge charges charged fee fees penalty harga harganya biaya biayanya
+    ongkir ongkirnya ongkos tarif tarifnya denda dendanya berbayar
+    """
 )
 _MIN_COVERAGE = 0.25
 
@@ -142,8 +193,8 @@ def _content_words(question: Question) -> list[str]:
     return [w for w in tokens(asked) if w not in STOPWORDS and w not in _QUESTION_FILLER]
 
 
-def unanswered(asked: list[Question], draft_text: str) -> list[Question]:
-    """The questions of ``asked`` that ``draft_text`` does not seem to answer.
+def unanswered(asked: list[Question], draft_text: str, customer_text: str = "") -> list[Question]:
+    """The questions of ``asked`` (found in ``customer_text``) that ``draft_text`` does not seem to answer.
 
     A word of the draft that names what one question asks about answers that question, not its
     neighbours through the thesaurus: to "Is the blue one in stock? When will the red one be
@@ -152,11 +203,19 @@ def unanswered(asked: list[Question], draft_text: str) -> list[Question]:
     forms = draft_forms(draft_text)
     named = [set().union(*(_word_forms(w) for w in _content_words(question))) & forms for question in asked]
     kinds = [_kind(question.text) for question in asked]
+    sentences = [
+        (start, end, draft_forms(customer_text[start:end]))
+        for start, end in sentence_spans(customer_text[:MAX_CHARS])
+    ]
     out = []
     for i, question in enumerate(asked):
         others = set().union(*(n for j, n in enumerate(named) if j != i)) - named[i]
         alone = kinds[i] is not None and kinds.count(kinds[i]) == 1
-        if not answered(question, draft_text, forms, others, alone=alone):
+        context: set[str] = set()
+        for start, end, sentence_forms in sentences:
+            if end <= question.start or start >= question.end:
+                context |= sentence_forms
+        if not answered(question, draft_text, forms, others, alone=alone, context=context):
             out.append(question)
     return out
 
@@ -173,7 +232,25 @@ def _kind(text: str) -> str | None:
         return "when"
     if _WHY.search(text):
         return "why"
+    if _HOW_TO.search(text):
+        return "how"
+    if _NEEDS.search(text):
+        return "needs"
+    if _WHICH_ONES.search(text):
+        return "which"
+    if _YES_NO.search(text.strip()) and not _HOW_MUCH.search(text):
+        return "yes_no"
     return None
+
+
+_ANSWER_OF_KIND = {
+    "when": _STATED_TIME,
+    "why": _CAUSE_ANSWER,
+    "how": _STEPS,
+    "which": _LIST,
+    "needs": _NEEDED,
+    "yes_no": _YES_NO_OPENING,
+}
 
 
 def _stated_apart(pattern: re.Pattern[str], draft_text: str, taken: set[str] | frozenset[str]) -> bool:
@@ -194,47 +271,64 @@ def answered(
     taken: set[str] | frozenset[str] = frozenset(),
     *,
     alone: bool = False,
+    context: set[str] | frozenset[str] = frozenset(),
 ) -> bool:
     """Whether ``draft_text`` (whose word forms are ``forms``) answers ``question``; ``taken`` are forms
     that answer another question of the same message, which a thesaurus match here may not use.
-    ``alone``: no other question of the message asks "when" (or "why") as this one does, so a time
-    (or a cause) the draft states answers it whatever its words."""
+    ``alone``: no other question of the message asks as this one does ("when", "why", "how do I",
+    "which ones", "what do I need", yes or no), so a time, a cause, steps, a list, a requirement or a
+    "yes"/"no" the draft states answers it whatever its words. ``context``: the forms of the rest of the
+    customer's message; the question's own words outside it are what it asks about, and a draft that
+    names none of them (when there are two or more) names only the subject, not the answer."""
     words = _content_words(question)
-    if not words or _RHETORICAL.search(question.text):
-        return True  # "Gimana ini?": nothing to check the draft against
+    if _RHETORICAL.search(question.text):
+        return True
+    if not words:  # "Gimana ini?": nothing to check the draft against, but "what should I do?" takes steps
+        return not _HOW_TO.search(question.text) or bool(_STEPS.search(draft_text))
     if _REASON.search(question.text) and _CAUSE_ANSWER.search(draft_text):
         return True  # "Apa alasannya?" is a "why", answered by a "karena"
     has_digits = bool(re.search(r"\d{3,}", draft_text))
     matched = 0
+    focus = focus_matched = 0
     for word in words:
         alternatives = _alternatives(word) - taken
-        if (
+        hit = bool(
             alternatives & forms
             or (word in _NUMBER_WORD and has_digits)
             or (word in _PRICE_WORD and _MONEY_ANSWER.search(draft_text))
-        ):
-            matched += 1
+        )
+        matched += hit
+        if context and not (_word_forms(word) & context):
+            focus += 1
+            focus_matched += hit
     if _WHEN.search(question.text) and not _STATED_TIME.search(draft_text):
         return False
-    if _HOW_MUCH.search(question.text) and not _NUMBER_ANSWER.search(draft_text):
+    if _HOW_MUCH.search(question.text) and not _amount_stated(question.text, draft_text):
         return False
     entities = {e.lower() for e in re.findall(r"(?<=\s)[A-Z]\w*[A-Z]\w*|\b[A-Z]{2,}\b", question.text)}
     # A name the customer asked about ("OVO", "PayPal") must come up, unless the question asks when
     # or how much and the draft says it about the question's subject: "Kapan dana masuk ke rekening
     # BCA saya?" is answered by "dana Anda masuk dalam 3 hari kerja".
     stated = (_WHEN.search(question.text) and _STATED_TIME.search(draft_text)) or (
-        _HOW_MUCH.search(question.text) and _NUMBER_ANSWER.search(draft_text)
+        _HOW_MUCH.search(question.text) and _amount_stated(question.text, draft_text)
     )
     if entities and not (stated and matched):
         return bool(entities & forms)
-    if alone and _stated_apart(
-        _STATED_TIME if _kind(question.text) == "when" else _CAUSE_ANSWER, draft_text, taken
-    ):
+    kind = _kind(question.text)
+    if alone and kind and _stated_apart(_ANSWER_OF_KIND[kind], draft_text, taken):
         return True
-    if matched == 0:
+    if matched == 0 or (focus >= 2 and not focus_matched):
         return False
     if matched / len(words) >= _MIN_COVERAGE:
         return True
     if _WHY.search(question.text) and _CAUSE_ANSWER.search(draft_text) and matched:
         return True
     return bool(_YES_NO.search(question.text) and _YES_NO_ANSWER.search(draft_text))
+
+
+def _amount_stated(question_text: str, draft_text: str) -> bool:
+    """Whether the draft states what a "how much / how many" question asks: an amount of money, that
+    there is none to pay, a percentage or a count; a number of days only when days were asked for."""
+    if _ASKS_TIME_UNIT.search(question_text):
+        return bool(_NUMBER_ANSWER.search(draft_text))
+    return bool(_MONEY_ANSWER.search(draft_text) or _COUNT.search(draft_text))

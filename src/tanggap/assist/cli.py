@@ -19,6 +19,7 @@ REPO = Path(__file__).resolve().parents[3]
 DEFAULT_DATASETS = Path(os.environ.get("TANGGAP_DATASETS", REPO.parent / "shared" / "datasets"))
 DEFAULT_INTENTS = REPO / "data" / "assist" / "intents"
 CODE_DRAFTS = REPO / "tests" / "assist" / "coach_drafts.jsonl"
+ANSWER_PAIRS = REPO / "tests" / "assist" / "answer_pairs.jsonl"
 MAX_LINE = 100_000  # characters of one input line that are read
 
 
@@ -128,6 +129,8 @@ def assist_eval(datasets: Path, intents: Path, as_json: bool) -> None:
                 )
     if CODE_DRAFTS.exists():
         _coach_eval(as_json)
+    if ANSWER_PAIRS.exists():
+        _answers_eval(as_json)
 
 
 def _coach_eval(as_json: bool) -> None:
@@ -145,6 +148,27 @@ def _coach_eval(as_json: bool) -> None:
         for rule, figure in figures.items():
             click.echo(
                 f"    {rule:<15} precision {figure['precision']:.3f}  recall {figure['recall']:.3f}  "
+                f"(tp {figure['tp']:.0f}, fp {figure['fp']:.0f}, fn {figure['fn']:.0f})"
+            )
+
+
+def _answers_eval(as_json: bool) -> None:
+    from tanggap.assist.coach_eval import evaluate_answers
+
+    with ANSWER_PAIRS.open(encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    for split in [*dict.fromkeys(r["split"] for r in rows), "all"]:
+        for lang in ("id", "en", ""):
+            part = [r for r in rows if split in ("all", r["split"]) and lang in ("", r["lang"])]
+            figure = evaluate_answers(part)
+            name = f"{split}/{lang or 'both'}"
+            if as_json:
+                record = {"model": "answers", "split": name, "size": len(part), "thoroughness": figure}
+                click.echo(json.dumps(record))
+                continue
+            click.echo(
+                f"thoroughness on the answer set, {name} ({len(part)} replies): precision "
+                f"{figure['precision']:.3f}  recall {figure['recall']:.3f}  "
                 f"(tp {figure['tp']:.0f}, fp {figure['fp']:.0f}, fn {figure['fn']:.0f})"
             )
 

@@ -527,7 +527,9 @@ def _thoroughness(draft: _Draft) -> list[Finding]:
             "warning",
             {"question": question.text},
         )
-        for question in unanswered(questions(draft.context.customer_text), draft.text)
+        for question in unanswered(
+            questions(draft.context.customer_text), draft.text, draft.context.customer_text
+        )
     ]
 
 

@@ -2,6 +2,8 @@
 
 Pure: no Django. Rows are the JSON objects of ``tests/assist/coach_drafts.jsonl``; a CLI or the README
 reports ``evaluate(rows)`` per split. Rules are scored per draft; thoroughness per customer question.
+``evaluate_answers`` scores the judgement alone on ``tests/assist/answer_pairs.jsonl``: each row lists
+its questions, labelled answered or not by the reply.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .answers import unanswered
 from .coach import RULES, CoachContext, check
+from .questions import Question
 
 DRAFT_RULES = ("thank_vs_sorry", "real_apology", "honesty", "blame")
 
@@ -50,6 +54,27 @@ def evaluate(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
         }
         for rule, c in counts.items()
     }
+
+
+def labelled_questions(row: Mapping[str, Any]) -> list[Question]:
+    """The questions a row of the answer set lists, where they stand in its customer message."""
+    asked = []
+    for item in row["questions"]:
+        start = row["customer"].find(item["text"])
+        if start >= 0:
+            asked.append(Question(item["text"], start, start + len(item["text"])))
+    return asked
+
+
+def evaluate_answers(rows: Iterable[Mapping[str, Any]]) -> dict[str, float]:
+    """``{"tp", "fp", "fn", "precision", "recall"}`` of "this question is unanswered" over ``rows``."""
+    counter = {"tp": 0, "fp": 0, "fn": 0}
+    for row in rows:
+        flagged = {q.text for q in unanswered(labelled_questions(row), row["reply"], row["customer"])}
+        for item in row["questions"]:
+            _count(counter, item["text"] in flagged, not item["answered"])
+    tp, fp, fn = counter["tp"], counter["fp"], counter["fn"]
+    return {**counter, "precision": _rate(tp, tp + fp), "recall": _rate(tp, tp + fn)}
 
 
 def _count(counter: dict[str, int], predicted: bool, expected: bool) -> None:

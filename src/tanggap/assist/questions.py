@@ -41,7 +41,7 @@ _ID_WORDS = (
     r"apakah|bagaimana|bagaimanakah|gimana|gmn|kapan|kapankah|berapa|berapakah|kenapa|knp|mengapa|dimana|"
     r"di\s+mana|dimanakah|siapa|siapakah|bisakah|bolehkah|adakah|dapatkah|haruskah|perlukah|benarkah|"
     r"sudahkah|masihkah|mungkinkah|maukah|manakah|mohon\s+info(?:rmasi)?|minta\s+info(?:rmasi)?|"
-    r"tolong\s+(?:jelaskan|dijelaskan|info(?:kan)?|informasikan)|boleh\s+tahu|boleh\s+tau"
+    r"(?:tolong|mohon)\s+(?:jelaskan|dijelaskan|info(?:kan)?|informasikan|diinformasikan)|boleh\s+tahu|boleh\s+tau"
 )
 # "kapan saja", "di mana pun", "berapa pun": not questions.
 _ID_INTERROGATIVE = re.compile(rf"\b(?:{_ID_WORDS})\b(?!\s*(?:-?\s*pun|saja|aja)\b)", re.IGNORECASE)
@@ -51,16 +51,19 @@ _EN_AUX = (
 )
 # A wh-word opens a question when a verb follows within two words ("How long does", "What time is");
 # "When I logged in, it crashed" is a clause, not a question.
+# "and can I ...", "also do you ...", "if yes how many ...": a question that goes on from the one before.
+_EN_CONNECTOR = r"(?:(?:and|also|plus|but|or|so|if\s+(?:yes|so|not))\s+)?"
 _EN_WH = re.compile(
-    rf"(?:^|,\s*)(?:what|how|when|where|why|who|whom|whose|which)(?:'s|'re|\s+(?:\w+\s+){{0,2}}?(?:{_EN_AUX}))\b",
+    rf"(?:^|,\s*){_EN_CONNECTOR}(?:what|how|when|where|why|who|whom|whose|which)(?:'s|'re|\s+(?:\w+\s+){{0,2}}?(?:{_EN_AUX}))\b",
     re.IGNORECASE,
 )
 _EN_SUBJECT = (
     r"i|you|we|it|this|that|there|they|he|she|the|my|your|our|a|an|any|someone|anyone|somebody|anybody"
 )
-_EN_AUX_START = re.compile(rf"(?:^|,\s*)(?:{_EN_AUX})\s+(?:{_EN_SUBJECT})\b", re.IGNORECASE)
+_EN_AUX_START = re.compile(rf"(?:^|,\s*){_EN_CONNECTOR}(?:{_EN_AUX})\s+(?:{_EN_SUBJECT})\b", re.IGNORECASE)
 _EN_PHRASE = re.compile(
-    r"\b(?:i(?:'d|\s+would)\s+like\s+to\s+know|i\s+want\s+to\s+know|i\s+was\s+wondering|i\s+wonder|"
+    r"\b(?:i(?:'d|\s+would)\s+(?:also\s+)?like\s+to\s+know|i\s+(?:also\s+)?want\s+to\s+know|"
+    r"(?:please\s+)?tell\s+me\s+(?:whether|if|when|how|what|where|why|which)|i\s+was\s+wondering|i\s+wonder|"
     r"(?:please\s+)?let\s+me\s+know\s+(?:whether|if|when|how|what|where|why|which)|please\s+advise|"
     r"could\s+you\s+(?:please\s+)?(?:tell|let|confirm|explain|check)|can\s+you\s+(?:please\s+)?(?:tell|confirm|explain))\b",
     re.IGNORECASE,
@@ -119,7 +122,7 @@ _ID_NEEDS = word_set(
     mungkinkah maukah manakah mohon minta tolong boleh
     """
 )
-_PHRASE_NEEDS = frozenset({"know", "wondering", "wonder", "advise", "you"})
+_PHRASE_NEEDS = frozenset({"know", "wondering", "wonder", "advise", "you", "tell"})
 _OPENING_NEEDS = word_set(
     """
     what how when where why who whom whose which is are was were am do does did can could will would should
@@ -127,7 +130,7 @@ _OPENING_NEEDS = word_set(
     """
 )
 _ANY_WORD = re.compile(r"\w+")
-_OPENING_WORD = re.compile(r"(?:^|,)\s*(\w+)")
+_OPENING_WORD = re.compile(r"(?:^|,)\s*(?:(?:and|also|plus|but|or|so|if\s+(?:yes|so|not))\s+)?(\w+)")
 
 
 def is_question(sentence: str) -> bool:

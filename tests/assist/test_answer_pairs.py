@@ -1,0 +1,74 @@
+"""The answer set (``answer_pairs.jsonl``): 600 customer messages and replies by writers who saw neither
+the coach's rules nor its labelled drafts, each question labelled answered or not by the reply. It checks
+the question finder and the thoroughness judgement on phrasing the rules were not written from; see
+docs/assist.md, "Evaluation"."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tanggap.assist.coach_eval import evaluate_answers, labelled_questions
+from tanggap.assist.questions import questions
+
+PAIRS = Path(__file__).with_name("answer_pairs.jsonl")
+
+
+def _rows() -> list[dict]:
+    with PAIRS.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def test_the_answer_set_is_shaped_as_documented() -> None:
+    rows = _rows()
+    assert Counter((r["split"], r["lang"]) for r in rows) == {
+        ("tuning", "id"): 150,
+        ("tuning", "en"): 150,
+        ("check", "id"): 150,
+        ("check", "en"): 150,
+    }
+    assert len({r["id"] for r in rows}) == len(rows)
+    assert len({r["customer"] for r in rows}) == len(rows)
+    # The tuning half and the check half share no business domain.
+    domains = {split: {r["domain"] for r in rows if r["split"] == split} for split in ("tuning", "check")}
+    assert len(domains["tuning"]) == len(domains["check"]) == 5
+    assert not domains["tuning"] & domains["check"]
+    labels = [q["answered"] for r in rows for q in r["questions"]]
+    assert len(labels) >= 1300 and 0.3 <= labels.count(False) / len(labels) <= 0.5
+    for row in rows:
+        assert 1 <= len(row["questions"]) <= 4, row["id"]
+        assert len(labelled_questions(row)) == len(row["questions"]), row["id"]
+
+
+def test_the_finder_finds_the_questions_other_writers_ask() -> None:
+    found = total = 0
+    for row in _rows():
+        spans = [(q.start, q.end) for q in questions(row["customer"])]
+        for asked in labelled_questions(row):
+            total += 1
+            found += any(start <= asked.start and asked.end <= end for start, end in spans)
+    assert found / total >= 0.99, (found, total)
+
+
+def _figures(split: str, lang: str) -> dict[str, float]:
+    return evaluate_answers([r for r in _rows() if r["split"] == split and r["lang"] == lang])
+
+
+# What the judgement reaches today (docs/assist.md), less a point: a regression fails here. The "check"
+# half was not looked at while the rules were changed, so its figures are the honest ones.
+FLOORS = {
+    ("tuning", "id"): (0.71, 0.59),
+    ("tuning", "en"): (0.52, 0.57),
+    ("check", "id"): (0.59, 0.66),
+    ("check", "en"): (0.51, 0.68),
+}
+
+
+@pytest.mark.parametrize(("split", "lang"), list(FLOORS))
+def test_thoroughness_keeps_what_it_reaches_on_the_answer_set(split: str, lang: str) -> None:
+    figures = _figures(split, lang)
+    precision, recall = FLOORS[split, lang]
+    assert figures["precision"] >= precision and figures["recall"] >= recall, figures
