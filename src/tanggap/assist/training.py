@@ -36,6 +36,11 @@ INTENTS: tuple[str, ...] = (
 )
 SENTIMENTS: tuple[str, ...] = ("negative", "neutral", "positive")
 EMOTIONS: tuple[str, ...] = ("anger", "fear", "happy", "love", "sadness")
+# English emotion also learns a sixth class from texts that carry none of the five (GoEmotions' neutral
+# rows, the calm tone messages) and drops it: without it, the model learned that any customer's words
+# carry a feeling. The five scores kept are the softmax over their own columns, so they are the
+# six-class probabilities renormalised without "none"; what the class changes is the weights.
+NO_EMOTION = "none"
 
 MODELS_DIR = Path(__file__).resolve().parent / "trained"
 LEXICON_NAME = "slang-id.tsv"  # beside the intent examples, in the project's own data
@@ -201,6 +206,14 @@ def _goemotions_emotion(root: Path, split: str) -> Split:
     return out
 
 
+def _goemotions_no_emotion(root: Path, split: str) -> Split:
+    out = Split()
+    for text, emotions in _goemotions(root, split):
+        if emotions == ["neutral"]:
+            out.add(text, [NO_EMOTION])
+    return out
+
+
 def _bitext(root: Path, split: str) -> Split:
     name = {
         "train": "train/Bitext_Sample_Customer_Service_Training_Dataset.csv",
@@ -227,6 +240,11 @@ def own_intents(data: Path, language: str) -> tuple[Split, Split]:
 def own_tone(data: Path, language: str) -> tuple[Split, Split]:
     """The project's support messages with their tone (``data/assist/tone``): train, validation."""
     return _own(data / f"{language}.jsonl", lambda row: [row["tone"]])
+
+
+def own_emotion(data: Path, language: str) -> tuple[Split, Split]:
+    """The same messages with the feeling they carry, ``NO_EMOTION`` for none: train, validation."""
+    return _own(data / f"{language}.jsonl", lambda row: [row["emotion"] or NO_EMOTION])
 
 
 def _own(path: Path, labels: Callable[[dict[str, Any]], list[str]]) -> tuple[Split, Split]:
@@ -272,6 +290,12 @@ def tasks(datasets: Path, intents_data: Path) -> list[Task]:
     # English sentiment learns from NusaX's hand translations only: adding GoEmotions' Reddit comments
     # (mapped to three classes) cost 10 points of macro-F1 on NusaX-en (see docs/assist.md).
     sentiment_en = _joined(_nusax(datasets, "english", "train"), *[tone_en_train] * TONE_WEIGHT)
+    emotion_en_train, _ = own_emotion(intents_data.parent / TONE_FOLDER, "en")
+    emotion_en = _joined(
+        _goemotions_emotion(datasets, "train"),
+        _goemotions_no_emotion(datasets, "train"),
+        *[emotion_en_train] * TONE_WEIGHT,
+    )
     own_id_train, own_id_valid = own_intents(intents_data, "id")
     own_en_train, own_en_valid = own_intents(intents_data, "en")
     intents_train = _joined(own_id_train, own_id_train, own_en_train, _bitext(datasets, "train"))
@@ -316,7 +340,7 @@ def tasks(datasets: Path, intents_data: Path) -> list[Task]:
             "emotion.en",
             "softmax",
             EMOTIONS,
-            _goemotions_emotion(datasets, "train"),
+            emotion_en,
             {"GoEmotions": _goemotions_emotion(datasets, "dev")},
         ),
         Task(
@@ -373,6 +397,7 @@ def _fit_linear(task: Task, progress: Callable[[str], None]) -> LinearModel:
         y = [labels[0] for labels in task.train.labels]
         clf = LogisticRegression(C=task.c, max_iter=MAX_ITER, tol=TOL)
         clf.fit(matrix, y)
+        # A class learned but not among the task's (``NO_EMOTION``) is left out here.
         order = [list(clf.classes_).index(c) for c in task.classes]
         weights = clf.coef_.T[:, order]
         bias = clf.intercept_[order]
