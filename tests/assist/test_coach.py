@@ -408,6 +408,12 @@ def test_a_price_question_takes_an_amount_not_a_duration_or_an_order_number() ->
     assert not only("Tabungan pelajar bisa dibuka hingga usia 25 tahun.", age, "thoroughness")
 
 
+def test_an_amount_the_customer_quotes_is_not_what_the_question_asks() -> None:
+    customer = "Kapan dana Rp 312.000 masuk ke rekening BCA saya? Apakah ongkos kirimnya juga dikembalikan?"
+    draft = "Dananya kami transfer dalam 3 hari kerja, dan ya, ongkos kirim ikut kami kembalikan."
+    assert not only(draft, CoachContext(customer_text=customer), "thoroughness")
+
+
 def test_naming_the_subject_without_what_was_asked_is_no_answer() -> None:
     # "menu" is what the whole message is about; "vegetarian" is what this question asks.
     customer = "Saya mau pesan katering untuk 50 orang dengan menu prasmanan. Menu vegetarian tersedia gak?"

@@ -136,6 +136,7 @@ _WHICH_ONES = _compile(
     r"|models?|documents?|sizes?|colou?rs?|flavou?rs?|plans?|packages?)\b"
 )
 _LIST = _compile(r"[^\W\d_][^,;.!?]{0,30},\s*[^,;.!?]{1,30},?\s+(?:and|or|dan|atau|serta)\s+\w")
+_QUOTED_AMOUNT = _compile(r"(?:\b(?:rp|idr|usd|sgd|eur)\.?\s*|[$€£]\s*)\d[\d.,]*")
 _NUMBER_WORD = frozenset({"number", "nomor", "no", "nomer"})
 _PRICE_WORD = word_set(
     """
@@ -189,7 +190,8 @@ def _alternatives(word: str) -> set[str]:
 
 def _content_words(question: Question) -> list[str]:
     # "berapa lama" / "how long" ask for a time: "lama" and "long" are part of the question word there.
-    asked = _INTERROGATIVE_PHRASE.sub(" ", question.text)
+    # An amount the customer quotes ("Rp 312.000", "$45") says which payment, not what is asked.
+    asked = _QUOTED_AMOUNT.sub(" ", _INTERROGATIVE_PHRASE.sub(" ", question.text))
     return [w for w in tokens(asked) if w not in STOPWORDS and w not in _QUESTION_FILLER]
 
 
