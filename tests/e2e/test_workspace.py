@@ -30,6 +30,22 @@ def test_sign_in_and_the_queue(new_page, sign_in, screenshot, live_server, budi,
     screenshot(page, "queue-laptop")
 
 
+def test_the_angry_customers_box_filters_the_queue_at_once(new_page, sign_in, budi, tickets):
+    Ticket.objects.filter(pk=tickets[1].pk).update(anger=0.9)
+    Ticket.objects.exclude(pk=tickets[1].pk).update(anger=0.1)
+    page = sign_in(new_page(), "budi")
+    assert page.locator(".ticket-row").count() == len(tickets)
+    page.check("input[name=angry]")  # no button to press: ticking the box applies it
+    page.wait_for_url(re.compile(r"angry=1"))
+    rows = page.locator(".ticket-row")
+    assert rows.count() == 1
+    assert tickets[1].subject in rows.first.inner_text()
+    assert page.locator("input[name=angry]").is_checked()
+    page.uncheck("input[name=angry]")
+    page.wait_for_url(lambda url: "angry=1" not in url)
+    assert page.locator(".ticket-row").count() == len(tickets)
+
+
 def test_bulk_assign_from_the_queue(new_page, sign_in, budi, tickets):
     page = sign_in(new_page(), "budi")
     page.check(f"input.row-check[value='{tickets[0].pk}']")

@@ -50,10 +50,11 @@
     }
   });
 
-  // Filter forms submit themselves when a choice changes (htmx forms handle their own changes).
+  // Filter forms submit themselves when a choice changes, a list or a box ("Angry customers"); htmx
+  // forms handle their own changes.
   document.addEventListener("change", function (event) {
     var form = closest(event.target, "form[data-autosubmit]");
-    if (form && event.target.matches("select") && !form.hasAttribute("hx-post")) {
+    if (form && event.target.matches("select, input[type=checkbox]") && !form.hasAttribute("hx-post")) {
       form.requestSubmit ? form.requestSubmit() : form.submit();
     }
     if (event.target.matches("[data-check-all]")) {
