@@ -14,6 +14,7 @@ from typing import Any
 
 import py3langid
 
+from tanggap.assist.courtesy import without_closing
 from tanggap.assist.linear import SharedVocabulary, TextModel, load
 from tanggap.assist.questions import Question, questions
 from tanggap.core.text import guess_language
@@ -104,9 +105,43 @@ def anger_of(emotion_scores: dict[str, float], sentiment_scores: dict[str, float
 
 def classify(text: str, *, directory: Path = MODELS_DIR) -> Signals:
     loaded = models(directory)
-    shipped = loaded.by_name
     language = language_of(text)
     side = "id" if language == "id" else "en"
+    read = _read(loaded, side, text)
+    if "praise" in read.intents or read.sentiment == "positive":
+        # A courteous close reads as praise and lifts the tone: "The OTP code never reaches my phone ...
+        # Thank you for your help." is a complaint. What the message says without it decides.
+        body = without_closing(text)
+        if body != text:
+            read = _read(loaded, side, body)
+    asked = questions(text, language if language != "other" else "")
+    intents = list(read.intents)
+    if asked and "question" not in intents:
+        intents.append("question")
+    return Signals(
+        language=language,
+        sentiment=read.sentiment,
+        sentiment_scores=read.sentiment_scores,
+        emotion=read.emotion,
+        emotion_scores=read.emotion_scores,
+        anger=anger_of(read.emotion_scores, read.sentiment_scores),
+        intents=sorted(intents),
+        questions=asked,
+    )
+
+
+@dataclass(frozen=True)
+class _Reading:
+    sentiment: str
+    sentiment_scores: dict[str, float]
+    emotion: str
+    emotion_scores: dict[str, float]
+    intents: list[str]
+
+
+def _read(loaded: Models, side: str, text: str) -> _Reading:
+    """What the models read in ``text``: its tone and its intents."""
+    shipped = loaded.by_name
     found = loaded.shared.lookup(text)
     sentiment_model = shipped[f"sentiment.{side}"]
     sentiment_scores = sentiment_model.scores(loaded.shared.vectors_of(found, sentiment_model), text)
@@ -114,17 +149,10 @@ def classify(text: str, *, directory: Path = MODELS_DIR) -> Signals:
     emotion_scores = emotion_model.scores(loaded.shared.vectors_of(found, emotion_model), text)
     intent_model = shipped["intents"]
     intent_scores = intent_model.scores(loaded.shared.vectors_of(found, intent_model), text)
-    asked = questions(text, language if language != "other" else "")
-    intents = intent_model.labels(intent_scores)
-    if asked and "question" not in intents:
-        intents.append("question")
-    return Signals(
-        language=language,
+    return _Reading(
         sentiment=sentiment_model.labels(sentiment_scores)[0],
         sentiment_scores=sentiment_scores,
         emotion=emotion_model.labels(emotion_scores)[0],
         emotion_scores=emotion_scores,
-        anger=anger_of(emotion_scores, sentiment_scores),
-        intents=sorted(intents),
-        questions=asked,
+        intents=intent_model.labels(intent_scores),
     )
