@@ -116,7 +116,7 @@ _HOW_TO = _compile(
 # Instructions: what a "how do I" question takes.
 _STEPS = _compile(
     r"\b(?:buka|klik|pilih|ketuk|tekan|ketik|isi|unggah|upload|masuk\s+ke|kunjungi|datang\s+ke|bawa|kirim(?:kan)?|hubungi"
-    r"|silakan|caranya|go\s+to|tap|click|select|choose|open|visit|enter|type|fill\s+in|upload|log\s+in|sign\s+in|head\s+to"
+    r"|silakan|caranya|go\s+to|tap|click|select|choose|open|visit|enter|type|fill\s+in|log\s+in|sign\s+in|head\s+to"
     r"|send|bring|call|just|simply)\b|\S\s*>\s*\S"
 )
 # "Syaratnya apa saja?", "What documents do I need?": asks what the customer must have or bring.
