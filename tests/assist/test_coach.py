@@ -408,6 +408,16 @@ def test_a_price_question_takes_an_amount_not_a_duration_or_an_order_number() ->
     assert not only("Tabungan pelajar bisa dibuka hingga usia 25 tahun.", age, "thoroughness")
 
 
+def test_a_draft_that_puts_the_answer_off_has_not_answered() -> None:
+    asked = "Can I still use the voucher for my next order?"
+    context = CoachContext(customer_text=f"My voucher was rejected. {asked}")
+    later = "We're checking the voucher with the promo team and will let you know."
+    assert [f.quote for f in only(later, context, "thoroughness")] == [asked]
+    assert not only("Yes, the voucher works on your next order.", context, "thoroughness")
+    indonesian = CoachContext(customer_text="Apakah voucher yang saya pakai bisa digunakan lagi?")
+    assert only("Untuk voucher, kami sedang cek dengan tim promo.", indonesian, "thoroughness")
+
+
 def test_an_amount_the_customer_quotes_is_not_what_the_question_asks() -> None:
     customer = "Kapan dana Rp 312.000 masuk ke rekening BCA saya? Apakah ongkos kirimnya juga dikembalikan?"
     draft = "Dananya kami transfer dalam 3 hari kerja, dan ya, ongkos kirim ikut kami kembalikan."

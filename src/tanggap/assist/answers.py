@@ -136,6 +136,13 @@ _WHICH_ONES = _compile(
     r"|models?|documents?|sizes?|colou?rs?|flavou?rs?|plans?|packages?)\b"
 )
 _LIST = _compile(r"[^\W\d_][^,;.!?]{0,30},\s*[^,;.!?]{1,30},?\s+(?:and|or|dan|atau|serta)\s+\w")
+# A sentence that puts the answer off: what it says about the question's subject is no answer yet.
+_DEFERS = _compile(
+    r"\b(?:(?:sedang|masih|akan)\s+(?:kami\s+)?(?:cek|periksa|pelajari|tanyakan|konfirmasi|koordinasikan)\w*|kami\s+(?:cek|periksa)"
+    r"\s+(?:dulu|terlebih\s+dahulu)|(?:akan\s+)?(?:kami\s+)?(?:kabari|kabarkan|informasikan)\s+(?:lagi|kembali|segera|secepatnya"
+    r"|nanti)|(?:we|i)(?:'ll|\s+will|'re|\s+are|'m|\s+am)\s+(?:\w+\s+)?(?:check(?:ing)?|look(?:ing)?\s+into|confirm(?:ing)?"
+    r"|find(?:ing)?\s+out|get\s+back|follow(?:ing)?\s+up)|let\s+you\s+know|get\s+back\s+to\s+you|keep\s+you\s+(?:posted|updated))\b"
+)
 _QUOTED_AMOUNT = _compile(r"(?:\b(?:rp|idr|usd|sgd|eur)\.?\s*|[$€£]\s*)\d[\d.,]*")
 _NUMBER_WORD = frozenset({"number", "nomor", "no", "nomer"})
 _PRICE_WORD = word_set(
@@ -229,6 +236,12 @@ def draft_forms(text: str) -> set[str]:
     return forms
 
 
+@lru_cache(maxsize=512)
+def _sentence_forms(sentence: str) -> frozenset[str]:
+    """The forms of one sentence of a draft, which every question of the message looks at."""
+    return frozenset(draft_forms(sentence))
+
+
 def _kind(text: str) -> str | None:
     if _WHEN.search(text):
         return "when"
@@ -261,7 +274,7 @@ def _stated_apart(pattern: re.Pattern[str], draft_text: str, taken: set[str] | f
     close?"."""
     for start, end in sentence_spans(draft_text):
         sentence = draft_text[start:end]
-        if pattern.search(sentence) and not (draft_forms(sentence) & taken):
+        if pattern.search(sentence) and not (_sentence_forms(sentence) & taken):
             return True
     return False
 
@@ -321,6 +334,8 @@ def answered(
         return True
     if matched == 0 or (focus >= 2 and not focus_matched):
         return False
+    if _DEFERS.search(draft_text) and _only_deferred(words, taken, draft_text):
+        return False
     if matched / len(words) >= _MIN_COVERAGE:
         return True
     if _WHY.search(question.text) and _CAUSE_ANSWER.search(draft_text) and matched:
@@ -334,3 +349,14 @@ def _amount_stated(question_text: str, draft_text: str) -> bool:
     if _ASKS_TIME_UNIT.search(question_text):
         return bool(_NUMBER_ANSWER.search(draft_text))
     return bool(_MONEY_ANSWER.search(draft_text) or _COUNT.search(draft_text))
+
+
+def _only_deferred(words: list[str], taken: set[str] | frozenset[str], draft_text: str) -> bool:
+    """Whether every sentence of the draft that names the question's words puts the answer off: "Untuk
+    voucher, kami sedang cek dengan tim promo" names the voucher without saying if it can be used."""
+    naming = [
+        sentence
+        for start, end in sentence_spans(draft_text)
+        if any((_alternatives(w) - taken) & _sentence_forms(sentence := draft_text[start:end]) for w in words)
+    ]
+    return bool(naming) and all(_DEFERS.search(sentence) for sentence in naming)
