@@ -435,6 +435,58 @@ def test_naming_the_subject_without_what_was_asked_is_no_answer() -> None:
     assert not only(answered, CoachContext(customer_text=customer), "thoroughness")
 
 
+def test_a_yes_after_a_greeting_with_a_name_answers_the_only_yes_no_question() -> None:
+    context = CoachContext(
+        customer_text="Apakah laporannya bisa diekspor ke Excel? Tim keuangan butuh format xlsx."
+    )
+    assert not only("Halo Pak Hendra, bisa. Pilih Unduh lalu format XLSX.", context, "thoroughness")
+    assert only("Halo Pak Hendra, terima kasih sudah menghubungi kami.", context, "thoroughness")
+
+
+def test_a_name_may_go_unsaid_when_the_draft_names_most_else_the_question_asks() -> None:
+    customer = "Does your API support webhooks for payment events? Is there a sandbox?"
+    draft = "Yes, webhooks are available for all payment events. The sandbox is at sandbox.example.test."
+    assert not only(draft, CoachContext(customer_text=customer), "thoroughness")
+    # One word beside the name is not enough: "pay" does not answer whether OVO works.
+    ovo = CoachContext(customer_text="Can I pay with OVO?")
+    assert only("You can pay by bank transfer.", ovo, "thoroughness")
+
+
+def test_what_caused_it_is_a_why_question_answered_by_a_cause() -> None:
+    customer = "Our site was down for 6 hours. What is causing this? Will we be compensated?"
+    traced = "Our engineers traced it to a failed storage node. You will be compensated with a credit."
+    assert not only(traced, CoachContext(customer_text=customer), "thoroughness")
+    silent = "Your site is back online. You will be compensated with a credit."
+    assert [f.quote for f in only(silent, CoachContext(customer_text=customer), "thoroughness")] == [
+        "What is causing this?"
+    ]
+
+
+def test_the_only_how_much_question_takes_an_amount_in_other_words() -> None:
+    context = CoachContext(customer_text="Saya punya kartu prioritas. Bisa bawa keluarga berapa orang?")
+    assert not only(
+        "Setiap kunjungan berlaku untuk Bapak ditambah maksimal 2 pendamping.", context, "thoroughness"
+    )
+    assert only("Setiap kunjungan berlaku untuk pemegang kartu.", context, "thoroughness")
+    limit = CoachContext(customer_text="What's the maximum I can send abroad per day?")
+    assert not only("The daily international transfer limit is $10,000.", limit, "thoroughness")
+
+
+def test_a_price_question_takes_money_and_a_percentage_question_a_percentage() -> None:
+    bag = CoachContext(customer_text="How much does it cost to add a bag now?")
+    assert not only("A 23 kg bag is CHF 45 through Manage Booking.", bag, "thoroughness")
+    assert only("A bag can weigh up to 23 kg.", bag, "thoroughness")
+    fee = CoachContext(customer_text="Biaya admin COD-nya berapa persen?")
+    assert not only("Fee COD 3% dari nilai barang ya.", fee, "thoroughness")
+    assert only("Fee COD dipotong dari nilai barang ya.", fee, "thoroughness")
+
+
+def test_brp_lama_asks_for_a_time() -> None:
+    context = CoachContext(customer_text="Verifikasinya butuh brp lama?")
+    assert not only("Prosesnya selesai dalam 1x24 jam setelah upload KTP.", context, "thoroughness")
+    assert only("Prosesnya dimulai setelah upload KTP.", context, "thoroughness")
+
+
 def test_no_customer_text_no_thoroughness() -> None:
     assert not only("Halo Kak.", CoachContext(), "thoroughness")
 
@@ -547,13 +599,13 @@ def test_labelled_set_precision_and_recall(rule: str) -> None:
 
 
 def test_thoroughness_keeps_what_it_reaches_today() -> None:
-    """The floors thoroughness does reach, below the bar over all drafts (the xfail above): 0.805
+    """The floors thoroughness does reach, below the bar over all drafts (the xfail above): 0.867
     precision and 0.867 recall over all 450, 0.976 and 0.930 on the first writer's 330. A regression
     fails here."""
     rows = _rows()
     every = evaluate(rows)["thoroughness"]
     first = evaluate([r for r in rows if r["split"] in {"dev", "held_out"}])["thoroughness"]
-    assert every["precision"] >= 0.79 and every["recall"] >= 0.85, _report(rows)
+    assert every["precision"] >= 0.85 and every["recall"] >= 0.85, _report(rows)
     assert first["precision"] >= 0.95 and first["recall"] >= 0.85, _report(rows)
 
 

@@ -28,7 +28,7 @@ _QUESTION_FILLER = word_set(
     sebenarnya sebetulnya terjadi berkali kali beberapa what whats how when where why who whom whose which
     can could would should may might also please tell know let like id would wondering wonder there any me
     get got still even now just really whether does did going been being am s t d ll re ve happen happens
-    happened happening possible need keep keeps kept
+    happened happening possible need keep keeps kept belum per actually
     """
 )
 _TIME_ANSWER = _compile(
@@ -44,7 +44,8 @@ _NUMBER_ANSWER = _compile(
 )
 _CAUSE_ANSWER = _compile(
     r"\b(?:karena|krn|sebab|disebabkan|akibat|jadi|makanya|sehingga|because|due\s+to|caused|since|so\s+the|which\s+is"
-    r"\s+why|that's\s+why|as\s+a\s+result|after|when)\b"
+    r"\s+why|that's\s+why|as\s+a\s+result|after|when|traced\s+(?:\w+\s+){0,2}to|caused\s+by|penyebab\w*|ternyata"
+    r"|(?:our\s+)?records\s+show|turns\s+out)\b"
 )
 # A time an answer gives, stricter than _TIME_ANSWER (where any digit counts): a unit or a time word.
 _MONTH = (
@@ -60,9 +61,12 @@ _STATED_TIME = _compile(
     r"|jumat|sabtu|minggu\s+depan|today|tonight|tomorrow|this\s+(?:morning|afternoon|evening|week)|next\s+week|monday"
     r"|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
 )
-_WHEN = _compile(r"\b(?:kapan|when|berapa\s+lama|how\s+long|what\s+time|jam\s+berapa)\b")
+_WHEN = _compile(
+    r"\b(?:kapan|when|(?:berapa|brp|brapa)\s+lama|how\s+long|what\s+time|jam\s+(?:berapa|brp))\b"
+)
 _HOW_MUCH = _compile(
     r"(?<!jam\s)(?<!pukul\s)\b(?:berapa|brp|brapa)\b(?!\s+(?:lama|jam|hari))|\bhow\s+(?:much|many)\b"
+    r"|\bwhat(?:'s|\s+is|\s+are)\s+the\s+(?:maximum|minimum|max|min|limit|limits)\b"
 )
 # A number that counts or prices something: not a duration, a time of day, an order number or a phone number.
 _TIME_UNIT = r"jam|hari|menit|minggu|pekan|bulan|tahun|hours?|days?|minutes?|weeks?|months?|years?|am|pm|wib"
@@ -73,12 +77,15 @@ _COUNT = _compile(
 )
 # A "how much" question about a span of time or an age: "30 days' notice", "hingga usia 25 tahun" answer it.
 _ASKS_TIME_UNIT = _compile(rf"\b(?:{_TIME_UNIT}|usia|umur|age|old|notice|lama|long|tenor|durasi|duration)\b")
-_WHY = _compile(r"\b(?:kenapa|knp|mengapa|why)\b")
+_WHY = _compile(
+    r"\b(?:kenapa|knp|mengapa|why)\b|\bwhat(?:'s|\s+is|\s+was)?\s+caus(?:ed|es|ing)\b|\bapa\s+(?:yang\s+)?"
+    r"(?:penyebab\w*|menyebabkan)\b|\bpenyebab\w*\s+apa\b"
+)
 _REASON = _compile(
     r"^(?:\w+\s+){0,2}(?:apa|what(?:'s|\s+is|\s+was)?)\s+(?:(?:the|sebenarnya)\s+)?(?:alasan|alasannya|reason)\W*$"
 )
 _INTERROGATIVE_PHRASE = _compile(
-    r"\b(?:berapa\s+lama|how\s+long|how\s+much|how\s+many|what\s+time|jam\s+berapa)\b"
+    r"\b(?:(?:berapa|brp|brapa)\s+lama(?:\s+waktu(?:nya)?)?|how\s+long|how\s+much|how\s+many|what\s+time|jam\s+(?:berapa|brp))\b"
 )
 _YES_NO = _compile(
     r"^(?:[\w\s,]{0,20},\s*)?(?:apakah|apa|bisa|bisakah|boleh|bolehkah|ada|adakah|sudah|masih|is|are|was|can|could|do|does"
@@ -90,19 +97,23 @@ _YES_NO_ANSWER = _compile(
 )
 # Complaints phrased as questions that a reply answers by acting, not by "yes" or "no".
 _RHETORICAL = _compile(
-    r"\b(?:do|does|did)\s+(?:you|anyone)\s+(?:even|actually|ever)\s+(?:read|care|listen|check)|\bare\s+you\s+"
+    r"\b(?:do|does|did)\s+(?:you|anyone)\s+(?:even|actually|ever)\s+(?:read|care|listen|check)|\bis\s+anyone\s+"
+    r"(?:even\s+|actually\s+|still\s+)?(?:handling|looking|working|dealing)\b|\bare\s+you\s+"
     r"(?:kidding|serious)|\bis\s+this\s+a\s+joke|\bis\s+anyone\s+(?:there|reading)|\bgimana\s+sih|\bkok\s+bisa\b"
+)
+_CURRENCY = (
+    "rp|idr|usd|sgd|eur|gbp|aud|nzd|cad|chf|jpy|cny|hkd|krw|myr|thb|php|vnd|inr|aed|sar|isk|sek|nok|dkk"
 )
 # What a price question takes: an amount of money, or that there is none to pay.
 _MONEY_ANSWER = _compile(
-    r"\b(?:rp|idr|usd|sgd|eur)\s*\d|[$€£]\s*\d|\d+\s*(?:ribu|rb|juta|jt|k)\b|\b(?:gratis|free|cuma-cuma|tanpa\s+biaya"
+    rf"\b(?:{_CURRENCY})\s*\d|[$€£¥]\s*\d|\d+\s*(?:ribu|rb|juta|jt|k|dollars?|euros?|pounds?|rupiah|{_CURRENCY})\b|\b(?:gratis|free|cuma-cuma|tanpa\s+biaya"
     r"|no\s+(?:extra\s+)?(?:fee|charge|cost)|tidak\s+(?:ada\s+biaya|dikenakan|dipungut)|at\s+no\s+(?:extra\s+)?cost"
     r"|free\s+of\s+charge|included|termasuk|costs?\s+nothing|nothing\s+extra|no\s+extra|tidak\s+(?:ada\s+)?(?:dipungut|dikenai"
     r"|dikenakan)\s+biaya|tidak\s+berbayar)\b"
 )
 # A sentence that opens with the answer to a yes/no question: "Yes, ...", "Not from us, no", "Bisa, Kak".
 _YES_NO_OPENING = _compile(
-    r"^(?:(?:hi|hello|hai|halo|ok|okay|baik|good\s+news|sure)\W+)?(?:ya|iya|yes|yep|yup|no|nope|not|bisa|boleh|tentu|betul|benar"
+    r"^(?:(?:(?:hi|hello|hai|halo|dear|selamat\s+(?:pagi|siang|sore|malam))(?:\s+[\w.]+){0,3}|ok|okay|baik|good\s+news|sure)\W+)?(?:ya|iya|yes|yep|yup|no|nope|not|bisa|boleh|tentu|betul|benar"
     r"|tidak|tdk|belum|sudah|bukan|we\s+do|we\s+don't|we\s+can|we\s+can't|of\s+course|absolutely|certainly|unfortunately"
     r"|sayangnya|sadly)\b"
 )
@@ -143,7 +154,7 @@ _DEFERS = _compile(
     r"|nanti)|(?:we|i)(?:'ll|\s+will|'re|\s+are|'m|\s+am)\s+(?:\w+\s+)?(?:check(?:ing)?|look(?:ing)?\s+into|confirm(?:ing)?"
     r"|find(?:ing)?\s+out|get\s+back|follow(?:ing)?\s+up)|let\s+you\s+know|get\s+back\s+to\s+you|keep\s+you\s+(?:posted|updated))\b"
 )
-_QUOTED_AMOUNT = _compile(r"(?:\b(?:rp|idr|usd|sgd|eur)\.?\s*|[$€£]\s*)\d[\d.,]*")
+_QUOTED_AMOUNT = _compile(rf"(?:\b(?:{_CURRENCY})\.?\s*|[$€£¥]\s*)\d[\d.,]*")
 _NUMBER_WORD = frozenset({"number", "nomor", "no", "nomer"})
 _PRICE_WORD = word_set(
     """
@@ -151,6 +162,8 @@ _PRICE_WORD = word_set(
     ongkir ongkirnya ongkos tarif tarifnya denda dendanya berbayar
     """
 )
+_PERCENT_WORD = word_set("persen persentase percent percentage")
+_PERCENT = _compile(r"\d\s*%|\d\s*(?:persen|percent)\b")
 _MIN_COVERAGE = 0.25
 
 
@@ -253,6 +266,8 @@ def _kind(text: str) -> str | None:
         return "needs"
     if _WHICH_ONES.search(text):
         return "which"
+    if _HOW_MUCH.search(text) and not _ASKS_TIME_UNIT.search(text):
+        return "how_much"
     if _YES_NO.search(text.strip()) and not _HOW_MUCH.search(text):
         return "yes_no"
     return None
@@ -265,7 +280,12 @@ _ANSWER_OF_KIND = {
     "which": _LIST,
     "needs": _NEEDED,
     "yes_no": _YES_NO_OPENING,
+    "how_much": _compile(rf"{_MONEY_ANSWER.pattern}|{_COUNT.pattern}"),
 }
+# "How much would it be?", "Berapa biayanya?": a price, which a weight or a count does not state.
+_ASKS_PRICE = _compile(
+    r"\bhow\s+much\s+(?:would|will|does|do|is|was|did)\s+(?:it|that|this|they|these|those)\s+(?:\w+\s+)?(?:be|cost)\b"
+)
 
 
 def _stated_apart(pattern: re.Pattern[str], draft_text: str, taken: set[str] | frozenset[str]) -> bool:
@@ -291,10 +311,11 @@ def answered(
     """Whether ``draft_text`` (whose word forms are ``forms``) answers ``question``; ``taken`` are forms
     that answer another question of the same message, which a thesaurus match here may not use.
     ``alone``: no other question of the message asks as this one does ("when", "why", "how do I",
-    "which ones", "what do I need", yes or no), so a time, a cause, steps, a list, a requirement or a
-    "yes"/"no" the draft states answers it whatever its words. ``context``: the forms of the rest of the
-    customer's message; the question's own words outside it are what it asks about, and a draft that
-    names none of them (when there are two or more) names only the subject, not the answer."""
+    "which ones", "what do I need", "how much", yes or no), so a time, a cause, steps, a list, a
+    requirement, an amount or a "yes"/"no" the draft states answers it whatever its words.
+    ``context``: the forms of the rest of the customer's message; the question's own words outside it
+    are what it asks about, and a draft that names none of them (when there are two or more) names
+    only the subject, not the answer."""
     words = _content_words(question)
     if _RHETORICAL.search(question.text):
         return True
@@ -303,34 +324,46 @@ def answered(
     if _REASON.search(question.text) and _CAUSE_ANSWER.search(draft_text):
         return True  # "Apa alasannya?" is a "why", answered by a "karena"
     has_digits = bool(re.search(r"\d{3,}", draft_text))
+    entities = {e.lower() for e in re.findall(r"(?<=\s)[A-Z]\w*[A-Z]\w*|\b[A-Z]{2,}\b", question.text)}
     matched = 0
     focus = focus_matched = 0
+    plain = plain_matched = 0  # the words that are not names
     for word in words:
         alternatives = _alternatives(word) - taken
         hit = bool(
             alternatives & forms
             or (word in _NUMBER_WORD and has_digits)
             or (word in _PRICE_WORD and _MONEY_ANSWER.search(draft_text))
+            or (word in _PERCENT_WORD and _PERCENT.search(draft_text))
         )
         matched += hit
+        if word not in entities:
+            plain += 1
+            plain_matched += hit
         if context and not (_word_forms(word) & context):
             focus += 1
             focus_matched += hit
     if _WHEN.search(question.text) and not _STATED_TIME.search(draft_text):
         return False
-    if _HOW_MUCH.search(question.text) and not _amount_stated(question.text, draft_text):
+    if _HOW_MUCH.search(question.text) and not _amount_stated(question.text, words, draft_text):
         return False
-    entities = {e.lower() for e in re.findall(r"(?<=\s)[A-Z]\w*[A-Z]\w*|\b[A-Z]{2,}\b", question.text)}
     # A name the customer asked about ("OVO", "PayPal") must come up, unless the question asks when
     # or how much and the draft says it about the question's subject: "Kapan dana masuk ke rekening
     # BCA saya?" is answered by "dana Anda masuk dalam 3 hari kerja".
     stated = (_WHEN.search(question.text) and _STATED_TIME.search(draft_text)) or (
-        _HOW_MUCH.search(question.text) and _amount_stated(question.text, draft_text)
+        _HOW_MUCH.search(question.text) and _amount_stated(question.text, words, draft_text)
     )
-    if entities and not (stated and matched):
+    # A name may also go unsaid when the draft names most else the question asks about: "Yes, webhooks
+    # are available for all payment events" answers "Does your API support webhooks for payment events?".
+    if entities and not (stated and matched) and not (plain_matched >= 2 and 2 * plain_matched >= plain):
         return bool(entities & forms)
     kind = _kind(question.text)
-    if alone and kind and _stated_apart(_ANSWER_OF_KIND[kind], draft_text, taken):
+    answer = (
+        _MONEY_ANSWER
+        if kind == "how_much" and _asks_price(question.text, words)
+        else _ANSWER_OF_KIND.get(kind or "")
+    )
+    if alone and answer and _stated_apart(answer, draft_text, taken):
         return True
     if matched == 0 or (focus >= 2 and not focus_matched):
         return False
@@ -343,12 +376,22 @@ def answered(
     return bool(_YES_NO.search(question.text) and _YES_NO_ANSWER.search(draft_text))
 
 
-def _amount_stated(question_text: str, draft_text: str) -> bool:
+def _amount_stated(question_text: str, words: list[str], draft_text: str) -> bool:
     """Whether the draft states what a "how much / how many" question asks: an amount of money, that
-    there is none to pay, a percentage or a count; a number of days only when days were asked for."""
+    there is none to pay, a percentage or a count; only money when a price is asked; a number of days
+    only when days were asked for."""
     if _ASKS_TIME_UNIT.search(question_text):
         return bool(_NUMBER_ANSWER.search(draft_text))
+    if _asks_price(question_text, words):
+        return bool(_MONEY_ANSWER.search(draft_text))
     return bool(_MONEY_ANSWER.search(draft_text) or _COUNT.search(draft_text))
+
+
+def _asks_price(question_text: str, words: list[str]) -> bool:
+    """Whether a "how much" question asks a price ("How much would it be?", "Berapa biayanya?")."""
+    if any(word in _PERCENT_WORD for word in words):
+        return False  # "Biaya admin COD-nya berapa persen?" takes a percentage
+    return bool(_ASKS_PRICE.search(question_text)) or any(word in _PRICE_WORD for word in words)
 
 
 def _only_deferred(words: list[str], taken: set[str] | frozenset[str], draft_text: str) -> bool:
