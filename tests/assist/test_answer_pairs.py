@@ -60,10 +60,10 @@ def _figures(split: str, lang: str) -> dict[str, float]:
 # What the judgement reaches today (docs/assist.md), less a point: a regression fails here. The "check"
 # half was not looked at while the rules were changed, so its figures are the honest ones.
 FLOORS = {
-    ("tuning", "id"): (0.75, 0.61),
-    ("tuning", "en"): (0.54, 0.56),
-    ("check", "id"): (0.62, 0.65),
-    ("check", "en"): (0.52, 0.67),
+    ("tuning", "id"): (0.78, 0.61),
+    ("tuning", "en"): (0.58, 0.56),
+    ("check", "id"): (0.63, 0.65),
+    ("check", "en"): (0.53, 0.66),
 }
 
 

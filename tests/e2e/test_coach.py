@@ -47,7 +47,7 @@ def test_agent_sets_an_unanswered_question_aside_and_brings_it_back(
     ticket = tickets[2]  # Ani Wijaya: "Bisa ganti alamat pengantaran ke Bandung?"
     page = sign_in(new_page(), "dewi")
     page.goto(f"/tickets/{ticket.pk}/")
-    page.locator("#reply-text").press_sequentially("Halo Ani, sudah kami proses ya.", delay=5)
+    page.locator("#reply-text").press_sequentially("Halo Ani, terima kasih sudah menghubungi kami.", delay=5)
     finding = page.locator('[data-coach-rule="thoroughness"]')
     finding.wait_for()
     assert "Bisa ganti alamat pengantaran ke Bandung?" in finding.inner_text()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 
 from tanggap.core.text import STOPWORDS, stem_en, stem_id, tokens, word_set
@@ -59,10 +60,10 @@ _STATED_TIME = _compile(
     rf"|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b"
     r"|\d{1,2}[.:]\d{2}\b|\b(?:besok|lusa|hari\s+ini|malam\s+ini|sore\s+ini|nanti\s+malam|senin|selasa|rabu|kamis"
     r"|jumat|sabtu|minggu\s+depan|today|tonight|tomorrow|this\s+(?:morning|afternoon|evening|week)|next\s+week|monday"
-    r"|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+    r"|tuesday|wednesday|thursday|friday|saturday|sunday|midday|noon|midnight|tengah\s+(?:hari|malam))\b"
 )
 _WHEN = _compile(
-    r"\b(?:kapan|when|(?:berapa|brp|brapa)\s+lama|how\s+long|what\s+time|jam\s+(?:berapa|brp))\b"
+    r"\b(?:kapan|when|(?:berapa|brp|brapa)\s+lama|how\s+long|how\s+late|how\s+early|what\s+time|jam\s+(?:berapa|brp))\b"
 )
 _HOW_MUCH = _compile(
     r"(?<!jam\s)(?<!pukul\s)\b(?:berapa|brp|brapa)\b(?!\s+(?:lama|jam|hari))|\bhow\s+(?:much|many)\b"
@@ -146,6 +147,17 @@ _WHICH_ONES = _compile(
     r"\b(?:apa|mana)\s+(?:saja|aja|sj)\b|\bwhich\s+\w+|\bwhat\s+(?:\w+\s+)?(?:kinds?|types?|methods?|options?|brands?"
     r"|models?|documents?|sizes?|colou?rs?|flavou?rs?|plans?|packages?)\b"
 )
+# "Where can I collect it?", "Di mana saya bisa klaim?": asks for a place, which an address, a branch,
+# a counter or a path in the app gives.
+_WHERE = _compile(
+    r"\bwhere\s+(?:(?:can|do|should|could|would|must)\s+(?:i|we)|to)\b|\bwhere\s+(?:is|are)\s+(?:the|your)\b"
+    r"|\b(?:dimana|di\s+mana|kemana|ke\s+mana)\s+(?:saya|aku|sy|kami|kita|bisa|harus|tempat|lokasi|alamat)"
+)
+_PLACE = _compile(
+    r"\b(?:at|in|from|to)\s+(?:our|any|the\s+nearest)\b|\bin\s+the\s+app\b|\bgo\s+to\b|\S\s*>\s*\S|\b(?:jl|jln|jalan)\.?\s+\w"
+    r"|\b\d+\s+\w+\s+(?:street|st|road|rd|lane|avenue|ave)\b|\b(?:di|ke|lewat|melalui|via)\s+(?:kantor|gerai|cabang|toko"
+    r"|konter|loket|counter|menu|aplikasi|app|halaman|situs|website|lobi|lobby|resepsionis)\w*"
+)
 _LIST = _compile(r"[^\W\d_][^,;.!?]{0,30},\s*[^,;.!?]{1,30},?\s+(?:and|or|dan|atau|serta)\s+\w")
 # A sentence that puts the answer off: what it says about the question's subject is no answer yet.
 _DEFERS = _compile(
@@ -162,7 +174,7 @@ _PRICE_WORD = word_set(
     ongkir ongkirnya ongkos tarif tarifnya denda dendanya berbayar
     """
 )
-_PERCENT_WORD = word_set("persen persentase percent percentage")
+_PERCENT_WORD = word_set("persen persentase percent percentage interest bunga apr")
 _PERCENT = _compile(r"\d\s*%|\d\s*(?:persen|percent)\b")
 _MIN_COVERAGE = 0.25
 
@@ -229,17 +241,34 @@ def unanswered(asked: list[Question], draft_text: str, customer_text: str = "") 
         (start, end, draft_forms(customer_text[start:end]))
         for start, end in sentence_spans(customer_text[:MAX_CHARS])
     ]
-    out = []
-    for i, question in enumerate(asked):
-        others = set().union(*(n for j, n in enumerate(named) if j != i)) - named[i]
-        alone = kinds[i] is not None and kinds.count(kinds[i]) == 1
+    contexts: list[set[str]] = []
+    for question in asked:
         context: set[str] = set()
         for start, end, sentence_forms in sentences:
             if end <= question.start or start >= question.end:
                 context |= sentence_forms
-        if not answered(question, draft_text, forms, others, alone=alone, context=context):
+        contexts.append(context)
+    # What each question alone asks about: the message's common subject ("bagasi" in "Bagasi saya
+    # tidak muncul… Di mana bagasi saya? Apa yang harus saya lakukan?") belongs to none of them.
+    own = [n - contexts[j] for j, n in enumerate(named)]
+    out = []
+    for i, question in enumerate(asked):
+        others = set().union(*(n for j, n in enumerate(named) if j != i)) - named[i]
+        apart = set().union(*(n for j, n in enumerate(own) if j != i)) - named[i]
+        alone = kinds[i] is not None and kinds.count(kinds[i]) == 1
+        if kinds[i] == "yes_no" and not alone and i == kinds.index("yes_no"):
+            # Of several yes/no questions, a reply opening with "Yes" or "No" answers the first.
+            alone = _opens_with_yes_or_no(draft_text)
+        if not answered(question, draft_text, forms, others, alone=alone, context=contexts[i], apart=apart):
             out.append(question)
     return out
+
+
+def _opens_with_yes_or_no(draft_text: str) -> bool:
+    """Whether one of the draft's first two sentences ("Hi there!", then "Yes — …") opens with yes or no."""
+    return any(
+        _YES_NO_OPENING.search(draft_text[start:end]) for start, end in islice(sentence_spans(draft_text), 2)
+    )
 
 
 def draft_forms(text: str) -> set[str]:
@@ -266,6 +295,8 @@ def _kind(text: str) -> str | None:
         return "needs"
     if _WHICH_ONES.search(text):
         return "which"
+    if _WHERE.search(text):
+        return "where"
     if _HOW_MUCH.search(text) and not _ASKS_TIME_UNIT.search(text):
         return "how_much"
     if _YES_NO.search(text.strip()) and not _HOW_MUCH.search(text):
@@ -278,6 +309,7 @@ _ANSWER_OF_KIND = {
     "why": _CAUSE_ANSWER,
     "how": _STEPS,
     "which": _LIST,
+    "where": _PLACE,
     "needs": _NEEDED,
     "yes_no": _YES_NO_OPENING,
     "how_much": _compile(rf"{_MONEY_ANSWER.pattern}|{_COUNT.pattern}"),
@@ -307,6 +339,7 @@ def answered(
     *,
     alone: bool = False,
     context: set[str] | frozenset[str] = frozenset(),
+    apart: set[str] | frozenset[str] | None = None,
 ) -> bool:
     """Whether ``draft_text`` (whose word forms are ``forms``) answers ``question``; ``taken`` are forms
     that answer another question of the same message, which a thesaurus match here may not use.
@@ -315,7 +348,9 @@ def answered(
     requirement, an amount or a "yes"/"no" the draft states answers it whatever its words.
     ``context``: the forms of the rest of the customer's message; the question's own words outside it
     are what it asks about, and a draft that names none of them (when there are two or more) names
-    only the subject, not the answer."""
+    only the subject, not the answer. ``apart``: the forms that only another question names (not the
+    message's common subject); a sentence naming them answers that question, not this one, when the
+    kind of answer decides (``taken`` when not given)."""
     words = _content_words(question)
     if _RHETORICAL.search(question.text):
         return True
@@ -363,7 +398,7 @@ def answered(
         if kind == "how_much" and _asks_price(question.text, words)
         else _ANSWER_OF_KIND.get(kind or "")
     )
-    if alone and answer and _stated_apart(answer, draft_text, taken):
+    if alone and answer and _stated_apart(answer, draft_text, taken if apart is None else apart):
         return True
     if matched == 0 or (focus >= 2 and not focus_matched):
         return False
