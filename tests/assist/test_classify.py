@@ -9,7 +9,15 @@ import pytest
 
 from tanggap.assist import classify as classify_module
 from tanggap.assist.blocks import BlockModel
-from tanggap.assist.classify import MODEL_NAMES, MODELS_DIR, classify, forget_models, language_of, models
+from tanggap.assist.classify import (
+    MODEL_NAMES,
+    MODELS_DIR,
+    classify,
+    feeling_of,
+    forget_models,
+    language_of,
+    models,
+)
 from tanggap.assist.features import char_ngrams, words
 from tanggap.assist.linear import load
 from tanggap.assist.ngrams import NgramIndex
@@ -118,6 +126,22 @@ def test_nb_lr_folds_its_ratios_into_weights_that_score_like_the_others():
     assert abs(sum(scores.values()) - 1) < 0.01
     assert model.labels(scores) == ["anger"]
     assert model.labels(model.scores(model.featurizer.vectorise("terima kasih, saya senang"))) == ["happy"]
+
+
+def test_a_feeling_stands_only_where_the_sentiment_shares_its_tone():
+    # The emotion model hears anger in a matter-of-fact question (it learned from tweets that always
+    # carry a feeling); the sentiment reads it neutral, so the message shows no particular feeling.
+    calm = classify("Selamat siang, kapan dana refund saya masuk ke rekening?")
+    assert calm.sentiment == "neutral"
+    assert max(calm.emotion_scores, key=calm.emotion_scores.get) == "anger"
+    assert calm.emotion == ""
+    assert set(calm.emotion_scores) == set(EMOTIONS)
+    angry = classify("Saya kecewa sekali, sudah 3 kali refund saya ditolak! Pelayanan kalian buruk!")
+    assert (angry.sentiment, angry.emotion) == ("negative", "anger")
+    glad = classify("Terima kasih banyak, paketnya sudah sampai dan bagus sekali!")
+    assert (glad.sentiment, glad.emotion) == ("positive", "happy")
+    assert feeling_of("happy", "negative") == feeling_of("anger", "positive") == ""
+    assert feeling_of("sadness", "negative") == "sadness"
 
 
 def test_the_output_has_every_field_in_range():

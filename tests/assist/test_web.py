@@ -89,3 +89,13 @@ def test_the_ticket_page_and_the_queue_show_the_signals(client, admin, receive, 
     assert f"#{result.ticket.pk}" in queue
     other = client.get(reverse("web:queue") + "?intent=praise").content.decode()
     assert f"#{result.ticket.pk}<" not in other and f"#{result.ticket.pk} " not in other
+
+
+def test_the_ticket_page_names_a_feeling_only_where_the_tone_carries_it(client, admin, receive, english):
+    calm = receive("Selamat siang, kapan dana refund saya masuk ke rekening?")
+    client.force_login(admin)
+    page = client.get(reverse("web:ticket", args=[calm.ticket.pk])).content.decode()
+    assert 'title="No particular feeling, anger' in page and "Emotion: Anger" not in page
+    angry = receive("Saya kecewa sekali, sudah 3 kali refund saya ditolak! Pelayanan kalian buruk!")
+    page = client.get(reverse("web:ticket", args=[angry.ticket.pk])).content.decode()
+    assert 'title="Emotion: Anger, anger' in page

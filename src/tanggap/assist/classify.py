@@ -103,6 +103,23 @@ def anger_of(emotion_scores: dict[str, float], sentiment_scores: dict[str, float
     return round(math.sqrt(emotion_scores["anger"] * sentiment_scores["negative"]), 4)
 
 
+# The tone each feeling carries. The emotion models learned from tweets and comments that always carry
+# one of the five, so they name one for a matter-of-fact question too ("Kapan dana masuk ke rekening
+# saya?" reads "anger"); a feeling stands only where the sentiment model hears the same tone.
+_TONE_OF_FEELING = {
+    "anger": "negative",
+    "fear": "negative",
+    "sadness": "negative",
+    "happy": "positive",
+    "love": "positive",
+}
+
+
+def feeling_of(emotion: str, sentiment: str) -> str:
+    """The emotion a message shows: the emotion model's, when the sentiment shares its tone; else ""."""
+    return emotion if _TONE_OF_FEELING.get(emotion) == sentiment else ""
+
+
 def classify(text: str, *, directory: Path = MODELS_DIR) -> Signals:
     loaded = models(directory)
     language = language_of(text)
@@ -122,7 +139,7 @@ def classify(text: str, *, directory: Path = MODELS_DIR) -> Signals:
         language=language,
         sentiment=read.sentiment,
         sentiment_scores=read.sentiment_scores,
-        emotion=read.emotion,
+        emotion=feeling_of(read.emotion, read.sentiment),
         emotion_scores=read.emotion_scores,
         anger=anger_of(read.emotion_scores, read.sentiment_scores),
         intents=sorted(intents),

@@ -416,11 +416,14 @@ def message_signals(message: Any) -> SafeString:
     labels = signal_labels()
     chips = signal_chips(signals.sentiment, signals.anger, signals.intents)
     language = f'<span class="signal">{escape(labels.get(signals.language, signals.language))}</span>'
-    emotion = escape(labels.get(signals.emotion, signals.emotion))
-    title = escape(
-        _("Emotion: %(emotion)s, anger %(percent)s%%")
-        % {"emotion": emotion, "percent": round(signals.anger * 100)}
-    )
+    percent = round(signals.anger * 100)
+    if signals.emotion:
+        emotion = labels.get(signals.emotion, signals.emotion)
+        title = escape(
+            _("Emotion: %(emotion)s, anger %(percent)s%%") % {"emotion": emotion, "percent": percent}
+        )
+    else:
+        title = escape(_("No particular feeling, anger %(percent)s%%") % {"percent": percent})
     html = f'<span class="signals" title="{title}">{language}</span>{chips}'
     if signals.questions:
         items = "".join(f"<li>{escape(q['text'])}</li>" for q in signals.questions)
