@@ -242,17 +242,30 @@ def own_tone(data: Path, language: str) -> tuple[Split, Split]:
     return _own(data / f"{language}.jsonl", lambda row: [row["tone"]])
 
 
+def own_praise(data: Path, language: str) -> tuple[Split, Split]:
+    """The intent examples that praise and at most ask besides (``data/assist/intents``), each
+    ``positive``: a tone the tone messages hold few of. Train, validation."""
+    return _own(
+        data / f"{language}.jsonl",
+        lambda row: ["positive"],
+        keep=lambda row: "praise" in row["intents"] and set(row["intents"]) <= {"praise", "question"},
+    )
+
+
 def own_emotion(data: Path, language: str) -> tuple[Split, Split]:
     """The same messages with the feeling they carry, ``NO_EMOTION`` for none: train, validation."""
     return _own(data / f"{language}.jsonl", lambda row: [row["emotion"] or NO_EMOTION])
 
 
-def _own(path: Path, labels: Callable[[dict[str, Any]], list[str]]) -> tuple[Split, Split]:
+def _own(
+    path: Path,
+    labels: Callable[[dict[str, Any]], list[str]],
+    keep: Callable[[dict[str, Any]], bool] = lambda row: True,
+) -> tuple[Split, Split]:
     train, valid = Split(), Split()
     with _need(path).open(encoding="utf-8") as f:
         for line in f:
-            if line.strip():
-                row = json.loads(line)
+            if line.strip() and keep(row := json.loads(line)):
                 (valid if held_out(row["text"]) else train).add(row["text"], labels(row))
     return train, valid
 
@@ -280,16 +293,24 @@ def tasks(datasets: Path, intents_data: Path) -> list[Task]:
     """The models Tanggap ships, with their data. Raises ``DatasetMissing`` naming the first absent file."""
     lexicon = _need(intents_data.parent / LEXICON_NAME).read_text(encoding="utf-8").splitlines()
     # Reviews and comments teach sentiment; the project's support messages labelled by tone teach that a
-    # calm question about a problem is not a negative one. They are few beside SmSA, so each counts
+    # calm question about a problem is not a negative one, and the intent examples that only praise
+    # (own_praise) that thanks and praise are positive ones. They are few beside SmSA, so each counts
     # TONE_WEIGHT times.
     tone_id_train, tone_id_valid = own_tone(intents_data.parent / TONE_FOLDER, "id")
     tone_en_train, tone_en_valid = own_tone(intents_data.parent / TONE_FOLDER, "en")
+    praise_id_train, _ = own_praise(intents_data, "id")
+    praise_en_train, _ = own_praise(intents_data, "en")
     sentiment_id = _joined(
-        _smsa(datasets, "train"), _nusax(datasets, "indonesian", "train"), *[tone_id_train] * TONE_WEIGHT
+        _smsa(datasets, "train"),
+        _nusax(datasets, "indonesian", "train"),
+        *[tone_id_train] * TONE_WEIGHT,
+        *[praise_id_train] * TONE_WEIGHT,
     )
     # English sentiment learns from NusaX's hand translations only: adding GoEmotions' Reddit comments
     # (mapped to three classes) cost 10 points of macro-F1 on NusaX-en (see docs/assist.md).
-    sentiment_en = _joined(_nusax(datasets, "english", "train"), *[tone_en_train] * TONE_WEIGHT)
+    sentiment_en = _joined(
+        _nusax(datasets, "english", "train"), *[tone_en_train] * TONE_WEIGHT, *[praise_en_train] * TONE_WEIGHT
+    )
     emotion_en_train, _ = own_emotion(intents_data.parent / TONE_FOLDER, "en")
     emotion_en = _joined(
         _goemotions_emotion(datasets, "train"),
