@@ -60,9 +60,9 @@ def _figures(split: str, lang: str) -> dict[str, float]:
 # What the judgement reaches today (docs/assist.md), less a point: a regression fails here. The "check"
 # half was not looked at while the rules were changed, so its figures are the honest ones.
 FLOORS = {
-    ("tuning", "id"): (0.78, 0.61),
-    ("tuning", "en"): (0.58, 0.56),
-    ("check", "id"): (0.63, 0.65),
+    ("tuning", "id"): (0.78, 0.64),
+    ("tuning", "en"): (0.57, 0.56),
+    ("check", "id"): (0.63, 0.66),
     ("check", "en"): (0.53, 0.66),
 }
 

@@ -241,6 +241,7 @@ def unanswered(asked: list[Question], draft_text: str, customer_text: str = "") 
         (start, end, draft_forms(customer_text[start:end]))
         for start, end in sentence_spans(customer_text[:MAX_CHARS])
     ]
+    said = _without_amounts_of(customer_text, draft_text)
     contexts: list[set[str]] = []
     for question in asked:
         context: set[str] = set()
@@ -259,9 +260,20 @@ def unanswered(asked: list[Question], draft_text: str, customer_text: str = "") 
         if kinds[i] == "yes_no" and not alone and i == kinds.index("yes_no"):
             # Of several yes/no questions, a reply opening with "Yes" or "No" answers the first.
             alone = _opens_with_yes_or_no(draft_text)
-        if not answered(question, draft_text, forms, others, alone=alone, context=contexts[i], apart=apart):
+        if not answered(question, said, forms, others, alone=alone, context=contexts[i], apart=apart):
             out.append(question)
     return out
+
+
+def _without_amounts_of(customer_text: str, draft_text: str) -> str:
+    """The draft without the amounts the customer quoted: repeating "Rp 312.000" back states no price
+    or amount that a question asked for."""
+    quoted = {re.sub(r"\D", "", m.group()) for m in _QUOTED_AMOUNT.finditer(customer_text)}
+    if not quoted:
+        return draft_text
+    return _QUOTED_AMOUNT.sub(
+        lambda m: " " if re.sub(r"\D", "", m.group()) in quoted else m.group(), draft_text
+    )
 
 
 def _opens_with_yes_or_no(draft_text: str) -> bool:
@@ -375,7 +387,7 @@ def answered(
         if word not in entities:
             plain += 1
             plain_matched += hit
-        if context and not (_word_forms(word) & context):
+        if context and not (_alternatives(word) & context):
             focus += 1
             focus_matched += hit
     if _WHEN.search(question.text) and not _STATED_TIME.search(draft_text):
