@@ -268,12 +268,14 @@ def unanswered(asked: list[Question], draft_text: str, customer_text: str = "") 
 def _without_amounts_of(customer_text: str, draft_text: str) -> str:
     """The draft without the amounts the customer quoted: repeating "Rp 312.000" back states no price
     or amount that a question asked for."""
-    quoted = {re.sub(r"\D", "", m.group()) for m in _QUOTED_AMOUNT.finditer(customer_text)}
+    quoted = {_digits(m.group()) for m in _QUOTED_AMOUNT.finditer(customer_text)}
     if not quoted:
         return draft_text
-    return _QUOTED_AMOUNT.sub(
-        lambda m: " " if re.sub(r"\D", "", m.group()) in quoted else m.group(), draft_text
-    )
+    return _QUOTED_AMOUNT.sub(lambda m: " " if _digits(m.group()) in quoted else m.group(), draft_text)
+
+
+def _digits(amount: str) -> str:
+    return re.sub(r"\D", "", amount)
 
 
 def _opens_with_yes_or_no(draft_text: str) -> bool:
@@ -296,19 +298,21 @@ def _sentence_forms(sentence: str) -> frozenset[str]:
     return frozenset(draft_forms(sentence))
 
 
+# The kinds of question a pattern alone tells, in the order they are tried.
+_KIND_OF_PATTERN = (
+    ("when", _WHEN),
+    ("why", _WHY),
+    ("how", _HOW_TO),
+    ("needs", _NEEDS),
+    ("which", _WHICH_ONES),
+    ("where", _WHERE),
+)
+
+
 def _kind(text: str) -> str | None:
-    if _WHEN.search(text):
-        return "when"
-    if _WHY.search(text):
-        return "why"
-    if _HOW_TO.search(text):
-        return "how"
-    if _NEEDS.search(text):
-        return "needs"
-    if _WHICH_ONES.search(text):
-        return "which"
-    if _WHERE.search(text):
-        return "where"
+    for kind, pattern in _KIND_OF_PATTERN:
+        if pattern.search(text):
+            return kind
     if _HOW_MUCH.search(text) and not _ASKS_TIME_UNIT.search(text):
         return "how_much"
     if _YES_NO.search(text.strip()) and not _HOW_MUCH.search(text):
@@ -324,8 +328,8 @@ _ANSWER_OF_KIND = {
     "where": _PLACE,
     "needs": _NEEDED,
     "yes_no": _YES_NO_OPENING,
-    "how_much": _compile(rf"{_MONEY_ANSWER.pattern}|{_COUNT.pattern}"),
 }
+_MONEY_OR_COUNT = _compile(rf"{_MONEY_ANSWER.pattern}|{_COUNT.pattern}")
 # "How much would it be?", "Berapa biayanya?": a price, which a weight or a count does not state.
 _ASKS_PRICE = _compile(
     r"\bhow\s+much\s+(?:would|will|does|do|is|was|did)\s+(?:it|that|this|they|these|those)\s+(?:\w+\s+)?(?:be|cost)\b"
@@ -390,26 +394,22 @@ def answered(
         if context and not (_alternatives(word) & context):
             focus += 1
             focus_matched += hit
-    if _WHEN.search(question.text) and not _STATED_TIME.search(draft_text):
+    asks_when = bool(_WHEN.search(question.text))
+    asks_amount = bool(_HOW_MUCH.search(question.text))
+    if asks_when and not _STATED_TIME.search(draft_text):
         return False
-    if _HOW_MUCH.search(question.text) and not _amount_stated(question.text, words, draft_text):
+    if asks_amount and not _amount_answer(question.text, words).search(draft_text):
         return False
     # A name the customer asked about ("OVO", "PayPal") must come up, unless the question asks when
-    # or how much and the draft says it about the question's subject: "Kapan dana masuk ke rekening
-    # BCA saya?" is answered by "dana Anda masuk dalam 3 hari kerja".
-    stated = (_WHEN.search(question.text) and _STATED_TIME.search(draft_text)) or (
-        _HOW_MUCH.search(question.text) and _amount_stated(question.text, words, draft_text)
-    )
+    # or how much and the draft says it (stated, past the two checks above) about the question's
+    # subject: "Kapan dana masuk ke rekening BCA saya?" is answered by "dana Anda masuk dalam 3 hari kerja".
+    stated = asks_when or asks_amount
     # A name may also go unsaid when the draft names most else the question asks about: "Yes, webhooks
     # are available for all payment events" answers "Does your API support webhooks for payment events?".
     if entities and not (stated and matched) and not (plain_matched >= 2 and 2 * plain_matched >= plain):
         return bool(entities & forms)
     kind = _kind(question.text)
-    answer = (
-        _MONEY_ANSWER
-        if kind == "how_much" and _asks_price(question.text, words)
-        else _ANSWER_OF_KIND.get(kind or "")
-    )
+    answer = _amount_answer(question.text, words) if kind == "how_much" else _ANSWER_OF_KIND.get(kind or "")
     if alone and answer and _stated_apart(answer, draft_text, taken if apart is None else apart):
         return True
     if matched == 0 or (focus >= 2 and not focus_matched):
@@ -423,15 +423,15 @@ def answered(
     return bool(_YES_NO.search(question.text) and _YES_NO_ANSWER.search(draft_text))
 
 
-def _amount_stated(question_text: str, words: list[str], draft_text: str) -> bool:
-    """Whether the draft states what a "how much / how many" question asks: an amount of money, that
-    there is none to pay, a percentage or a count; only money when a price is asked; a number of days
-    only when days were asked for."""
+def _amount_answer(question_text: str, words: list[str]) -> re.Pattern[str]:
+    """What states the answer to a "how much / how many" question: an amount of money, that there is
+    none to pay, a percentage or a count; only money when a price is asked; a number of days only
+    when days were asked for."""
     if _ASKS_TIME_UNIT.search(question_text):
-        return bool(_NUMBER_ANSWER.search(draft_text))
+        return _NUMBER_ANSWER
     if _asks_price(question_text, words):
-        return bool(_MONEY_ANSWER.search(draft_text))
-    return bool(_MONEY_ANSWER.search(draft_text) or _COUNT.search(draft_text))
+        return _MONEY_ANSWER
+    return _MONEY_OR_COUNT
 
 
 def _asks_price(question_text: str, words: list[str]) -> bool:
