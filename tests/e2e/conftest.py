@@ -80,6 +80,18 @@ def sign_in():
 
 
 @pytest.fixture
+def settled():
+    """Wait until htmx has swapped and settled. Swapped-in content gets its hx- behaviour when it
+    settles, 20 ms after the swap: a change made to it sooner (a test is that quick) is lost."""
+
+    def settled(page: Any) -> Any:
+        page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+        return page
+
+    return settled
+
+
+@pytest.fixture
 def screenshot():
     def screenshot(page: Any, name: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)

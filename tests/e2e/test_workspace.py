@@ -55,7 +55,7 @@ def test_bulk_assign_from_the_queue(new_page, sign_in, budi, tickets):
     assert Ticket.objects.filter(assignee=budi).count() == 2
 
 
-def test_ticket_reply_note_and_status(new_page, sign_in, screenshot, budi, tickets):
+def test_ticket_reply_note_and_status(new_page, sign_in, screenshot, settled, budi, tickets):
     ticket = tickets[0]
     page = sign_in(new_page(), "budi")
     page.click(f"text={ticket.subject}")
@@ -75,15 +75,15 @@ def test_ticket_reply_note_and_status(new_page, sign_in, screenshot, budi, ticke
     page.wait_for_selector(".tl-note:has-text('Cek ulang dengan gudang')")
     assert Message.objects.filter(ticket=ticket, kind=MessageKind.NOTE).count() == 1
 
-    page.select_option("#prop-status", "on_hold")
+    settled(page).select_option("#prop-status", "on_hold")
     page.wait_for_selector("#ticket-head .badge.status-on_hold")
     page.wait_for_selector(".tl-event:has-text('Budi')")
     ticket.refresh_from_db()
     assert ticket.status == Status.ON_HOLD
 
-    page.select_option("#prop-priority", "4")
+    settled(page).select_option("#prop-priority", "4")
     page.wait_for_selector("#ticket-head .prio-4")
-    page.fill("#prop-tags", "pengiriman, vip")
+    settled(page).fill("#prop-tags", "pengiriman, vip")
     page.click("#prop-tags ~ button")
     page.wait_for_function("document.querySelector('#prop-tags').value === 'pengiriman, vip'")
     page.wait_for_selector(".tl-event:has-text('vip')")
