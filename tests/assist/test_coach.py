@@ -684,3 +684,44 @@ def test_without_an_offer_the_owning_apology_stands_alone() -> None:
         f for f in check(draft, CoachContext(situation="failure")) if f.code == "real_apology.no_ownership"
     ]
     assert "offer" not in (finding.rewrite or "")
+
+
+def test_how_soon_asks_a_time() -> None:
+    context = CoachContext(customer_text="I need a tax certificate for my visa. How soon could I get it?")
+    assert not only("You'll have the certificate in your inbox by Friday.", context, "thoroughness")
+    assert only("We can issue a tax certificate for you.", context, "thoroughness")
+
+
+def test_a_request_to_check_is_answered_by_a_report_on_its_subject() -> None:
+    context = CoachContext(customer_text="Pesanan INV-7781 saya belum sampai juga. Bisa tolong dicek?")
+    assert not only("Pesanan INV-7781 sudah di kurir dan tiba besok siang.", context, "thoroughness")
+    assert not only("Baik Kak, kami cek dulu dan kabari lagi ya.", context, "thoroughness")
+    assert only("Terima kasih sudah menghubungi kami.", context, "thoroughness")
+    english = CoachContext(customer_text="My transfer to Maria never arrived. Can you trace it?")
+    assert not only("The transfer to Maria was held for a review and went out this morning.", english, "thoroughness")
+
+
+def test_steps_after_a_semicolon_answer_apart_from_the_clause_before() -> None:
+    customer = "Is the payment page down? What should we do in the meantime?"
+    draft = "There's no outage on the payment page; go to Settings > Billing and retry the card."
+    assert not only(draft, CoachContext(customer_text=customer), "thoroughness")
+    together = "There's no outage on the payment page, so go to Settings > Billing and retry the card."
+    assert [f.quote for f in only(together, CoachContext(customer_text=customer), "thoroughness")] == [
+        "What should we do in the meantime?"
+    ]
+
+
+def test_a_tag_question_is_a_yes_or_no_question() -> None:
+    context = CoachContext(customer_text="Paket liburan ini sudah termasuk asuransi perjalanan ya?")
+    assert not only("Iya Kak, sudah.", context, "thoroughness")
+    assert only("Terima kasih sudah menghubungi kami.", context, "thoroughness")
+
+
+def test_money_held_with_us_answers_where_it_is_and_a_refund_answers_money_back() -> None:
+    where = CoachContext(customer_text="I sent $300 to my brother yesterday. Where is the money now?")
+    assert not only("The $300 is with us while a routine review finishes.", where, "thoroughness")
+    assert only("Transfers to new recipients are reviewed.", where, "thoroughness")
+    back = CoachContext(customer_text="The concert was cancelled. Can I get my money back?")
+    assert not only("We'll refund your tickets in full today.", back, "thoroughness")
+    balik = CoachContext(customer_text="Kalau saya berhenti di tengah kontrak, uangnya bisa balik?")
+    assert not only("Kontrak yang dibatalkan di tengah jalan dikembalikan 50%.", balik, "thoroughness")

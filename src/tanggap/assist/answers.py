@@ -63,7 +63,8 @@ _STATED_TIME = _compile(
     r"|tuesday|wednesday|thursday|friday|saturday|sunday|midday|noon|midnight|tengah\s+(?:hari|malam))\b"
 )
 _WHEN = _compile(
-    r"\b(?:kapan|when|(?:berapa|brp|brapa)\s+lama|how\s+long|how\s+late|how\s+early|what\s+time|jam\s+(?:berapa|brp))\b"
+    r"\b(?:kapan|when|(?:berapa|brp|brapa)\s+lama|how\s+long|how\s+late|how\s+early|how\s+soon|how\s+quickly|what\s+time"
+    r"|jam\s+(?:berapa|brp)|seberapa\s+cepat)\b"
 )
 _HOW_MUCH = _compile(
     r"(?<!jam\s)(?<!pukul\s)\b(?:berapa|brp|brapa)\b(?!\s+(?:lama|jam|hari))|\bhow\s+(?:much|many)\b"
@@ -86,7 +87,8 @@ _REASON = _compile(
     r"^(?:\w+\s+){0,2}(?:apa|what(?:'s|\s+is|\s+was)?)\s+(?:(?:the|sebenarnya)\s+)?(?:alasan|alasannya|reason)\W*$"
 )
 _INTERROGATIVE_PHRASE = _compile(
-    r"\b(?:(?:berapa|brp|brapa)\s+lama(?:\s+waktu(?:nya)?)?|how\s+long|how\s+much|how\s+many|what\s+time|jam\s+(?:berapa|brp))\b"
+    r"\b(?:(?:berapa|brp|brapa)\s+lama(?:\s+waktu(?:nya)?)?|how\s+long|how\s+soon|how\s+quickly|how\s+much|how\s+many"
+    r"|what\s+time|jam\s+(?:berapa|brp)|seberapa\s+cepat)\b"
 )
 _YES_NO = _compile(
     r"^(?:[\w\s,]{0,20},\s*)?(?:apakah|apa|bisa|bisakah|boleh|bolehkah|ada|adakah|sudah|masih|is|are|was|can|could|do|does"
@@ -95,6 +97,10 @@ _YES_NO = _compile(
 _YES_NO_ANSWER = _compile(
     r"\b(?:ya|iya|bisa|boleh|tentu|ada|sudah|belum|tidak|tdk|bukan|yes|yep|no|not|of\s+course|absolutely|certainly"
     r"|sure|we\s+do|we\s+don't|there\s+is|there\s+are|it\s+is|it's)\b"
+)
+# "Aman gak?", "Ini penipuan ya?", "That's included, right?": a statement asked as yes or no.
+_YES_NO_TAG = _compile(
+    r"\b(?:ya|yah|kah|kan|gak|ga|nggak|enggak|ngga|tidak|right|isn't\s+it|aren't\s+they|no)\W*$"
 )
 # Complaints phrased as questions that a reply answers by acting, not by "yes" or "no".
 _RHETORICAL = _compile(
@@ -154,11 +160,21 @@ _WHERE = _compile(
     r"|\b(?:dimana|di\s+mana|kemana|ke\s+mana)\s+(?:saya|aku|sy|kami|kita|bisa|harus|tempat|lokasi|alamat)"
 )
 _PLACE = _compile(
-    r"\b(?:at|in|from|to)\s+(?:our|any|the\s+nearest)\b|\bin\s+the\s+app\b|\bgo\s+to\b|\S\s*>\s*\S|\b(?:jl|jln|jalan)\.?\s+\w"
+    r"\b(?:at|in|from|to)\s+(?:our|any|the\s+nearest)\b|\bin\s+the\s+app\b|\bwith\s+us\b"
+    r"|\bin\s+your\s+(?:account|wallet|balance|inbox)\b|\b(?:di|ke)\s+(?:rekening|saldo|akun|dompet)\w*"
+    r"|\bdi\s+(?:kami|pihak\s+kami)\b|\bgo\s+to\b|\S\s*>\s*\S|\b(?:jl|jln|jalan)\.?\s+\w"
     r"|\b\d+\s+\w+\s+(?:street|st|road|rd|lane|avenue|ave)\b|\b(?:di|ke|lewat|melalui|via)\s+(?:kantor|gerai|cabang|toko"
     r"|konter|loket|counter|menu|aplikasi|app|halaman|situs|website|lobi|lobby|resepsionis)\w*"
 )
 _LIST = _compile(r"[^\W\d_][^,;.!?]{0,30},\s*[^,;.!?]{1,30},?\s+(?:and|or|dan|atau|serta)\s+\w")
+# "Bisa dicek gak?", "Can you trace it?": asks the team to look into what the rest of the message says,
+# which a reply reporting on that subject (or taking it up) does; nothing else is asked.
+_CHECK_REQUEST = _compile(
+    r"^\W*(?:(?:kak|kakak|min|admin|pak|bu|mas|mbak|gan|sis|halo|hai|hi|hello|so|and|dan)\W+)*(?:bisa|tolong|mohon|minta|boleh"
+    r"|can|could|would|will)\s+(?:(?:you|u|kamu|kakak|kak|min|tolong|please|pls|someone|anyone|dibantu|bantu|saya)\s+)*"
+    r"(?:di|menge|meng|me)?(?:cek|check|periksa|lacak|trace|track|look\s+into|investigate)\w*"
+    r"(?:\s+(?:it|this|that|ini|itu|ya|yah|dong|deh|gak|ga|nggak|enggak|kah|please|again|lagi|ulang|kembali|for\s+me|on\s+it))*\W*$"
+)
 # A sentence that puts the answer off: what it says about the question's subject is no answer yet.
 _DEFERS = _compile(
     r"\b(?:(?:sedang|masih|akan)\s+(?:kami\s+)?(?:cek|periksa|pelajari|tanyakan|konfirmasi|koordinasikan)\w*|kami\s+(?:cek|periksa)"
@@ -315,7 +331,7 @@ def _kind(text: str) -> str | None:
             return kind
     if _HOW_MUCH.search(text) and not _ASKS_TIME_UNIT.search(text):
         return "how_much"
-    if _YES_NO.search(text.strip()) and not _HOW_MUCH.search(text):
+    if (_YES_NO.search(text.strip()) or _YES_NO_TAG.search(text)) and not _HOW_MUCH.search(text):
         return "yes_no"
     return None
 
@@ -336,14 +352,18 @@ _ASKS_PRICE = _compile(
 )
 
 
+# Clauses a semicolon joins say separate things: "There's no known issue; please reconnect the account".
+_CLAUSE_BREAK = re.compile(r"\s*;\s*")
+
+
 def _stated_apart(pattern: re.Pattern[str], draft_text: str, taken: set[str] | frozenset[str]) -> bool:
     """Whether a sentence of the draft that names no other question's subject says ``pattern``: in
     "the shop opens on Sunday at 10.00", the time answers "is it open on Sunday?", not "when does it
     close?"."""
     for start, end in sentence_spans(draft_text):
-        sentence = draft_text[start:end]
-        if pattern.search(sentence) and not (_sentence_forms(sentence) & taken):
-            return True
+        for clause in _CLAUSE_BREAK.split(draft_text[start:end]):
+            if pattern.search(clause) and not (_sentence_forms(clause) & taken):
+                return True
     return False
 
 
@@ -370,7 +390,12 @@ def answered(
     words = _content_words(question)
     if _RHETORICAL.search(question.text):
         return True
+    if _CHECK_REQUEST.search(question.text):
+        subject = {form for form in context if not form.startswith("~") and form not in _COMMON_STEMS}
+        return bool(subject & forms) or bool(_DEFERS.search(draft_text))
     if not words:  # "Gimana ini?": nothing to check the draft against, but "what should I do?" takes steps
+        if _WHEN.search(question.text):  # "How soon could I get it?" takes a time
+            return bool(_STATED_TIME.search(draft_text))
         return not _HOW_TO.search(question.text) or bool(_STEPS.search(draft_text))
     if _REASON.search(question.text) and _CAUSE_ANSWER.search(draft_text):
         return True  # "Apa alasannya?" is a "why", answered by a "karena"
