@@ -1,7 +1,8 @@
-"""The answer set (``answer_pairs.jsonl``): 600 customer messages and replies by writers who saw neither
+"""The answer set (``answer_pairs.jsonl``): 680 customer messages and replies by writers who saw neither
 the coach's rules nor its labelled drafts, each question labelled answered or not by the reply. It checks
 the question finder and the thoroughness judgement on phrasing the rules were not written from; see
-docs/assist.md, "Evaluation"."""
+docs/assist.md, "Evaluation". The "fresh" 80, by a fifth writer in seventeen trades, came last and have
+not been read while changing the rules."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ def test_the_answer_set_is_shaped_as_documented() -> None:
         ("tuning", "en"): 150,
         ("check", "id"): 150,
         ("check", "en"): 150,
+        ("fresh", "id"): 40,
+        ("fresh", "en"): 40,
     }
     assert len({r["id"] for r in rows}) == len(rows)
     assert len({r["customer"] for r in rows}) == len(rows)
@@ -37,7 +40,7 @@ def test_the_answer_set_is_shaped_as_documented() -> None:
     assert len(domains["tuning"]) == len(domains["check"]) == 5
     assert not domains["tuning"] & domains["check"]
     labels = [q["answered"] for r in rows for q in r["questions"]]
-    assert len(labels) >= 1300 and 0.3 <= labels.count(False) / len(labels) <= 0.5
+    assert len(labels) >= 1500 and 0.3 <= labels.count(False) / len(labels) <= 0.5
     for row in rows:
         assert 1 <= len(row["questions"]) <= 4, row["id"]
         assert len(labelled_questions(row)) == len(row["questions"]), row["id"]
@@ -58,12 +61,14 @@ def _figures(split: str, lang: str) -> dict[str, float]:
 
 
 # What the judgement reaches today (docs/assist.md), less a point: a regression fails here. The "check"
-# half was not looked at while the rules were changed, so its figures are the honest ones.
+# half and the "fresh" rows were not looked at while the rules were changed: theirs are the honest figures.
 FLOORS = {
     ("tuning", "id"): (0.78, 0.64),
     ("tuning", "en"): (0.57, 0.56),
     ("check", "id"): (0.63, 0.66),
     ("check", "en"): (0.53, 0.66),
+    ("fresh", "id"): (0.69, 0.64),
+    ("fresh", "en"): (0.66, 0.76),
 }
 
 
