@@ -698,17 +698,35 @@ def test_a_request_to_check_is_answered_by_a_report_on_its_subject() -> None:
     assert not only("Baik Kak, kami cek dulu dan kabari lagi ya.", context, "thoroughness")
     assert only("Terima kasih sudah menghubungi kami.", context, "thoroughness")
     english = CoachContext(customer_text="My transfer to Maria never arrived. Can you trace it?")
-    assert not only("The transfer to Maria was held for a review and went out this morning.", english, "thoroughness")
+    report = "The transfer to Maria was held for a review and went out this morning."
+    assert not only(report, english, "thoroughness")
 
 
-def test_steps_after_a_semicolon_answer_apart_from_the_clause_before() -> None:
-    customer = "Is the payment page down? What should we do in the meantime?"
-    draft = "There's no outage on the payment page; go to Settings > Billing and retry the card."
+def test_a_time_after_a_semicolon_answers_apart_from_the_clause_before() -> None:
+    customer = "Can I still change my seat? How soon will I hear back?"
+    draft = "Seat changes are free until check-in; we reply within 2 hours."
     assert not only(draft, CoachContext(customer_text=customer), "thoroughness")
-    together = "There's no outage on the payment page, so go to Settings > Billing and retry the card."
+    together = "Seat changes are free until check-in, and we reply within 2 hours."
     assert [f.quote for f in only(together, CoachContext(customer_text=customer), "thoroughness")] == [
-        "What should we do in the meantime?"
+        "How soon will I hear back?"
     ]
+
+
+def test_steps_answer_how_in_a_sentence_on_another_questions_subject() -> None:
+    customer = "Do you match lower prices? If yes, how do I claim the difference?"
+    context = CoachContext(customer_text=customer)
+    draft = "We do: just send a screenshot of the lower price through the contact form."
+    assert not only(draft, context, "thoroughness")
+    assert [f.quote for f in only("We do match prices.", context, "thoroughness")] == [
+        "If yes, how do I claim the difference?"
+    ]
+
+
+def test_when_opening_a_clause_asks_no_time() -> None:
+    context = CoachContext(customer_text="Can I use the app abroad when I travel?")
+    assert not only("Yes, the app works in every country.", context, "thoroughness")
+    asked = CoachContext(customer_text="Do you know when the app update comes out?")
+    assert only("Yes, the app update is ready.", asked, "thoroughness")
 
 
 def test_a_tag_question_is_a_yes_or_no_question() -> None:

@@ -66,6 +66,21 @@ _WHEN = _compile(
     r"\b(?:kapan|when|(?:berapa|brp|brapa)\s+lama|how\s+long|how\s+late|how\s+early|how\s+soon|how\s+quickly|what\s+time"
     r"|jam\s+(?:berapa|brp)|seberapa\s+cepat)\b"
 )
+# "Can I watch on my phone when I'm out?": a yes/no question whose "when" opens a clause, not a
+# question of time ("Do you know when it ships?" still asks one).
+_WHEN_CLAUSE = _compile(
+    r"^\W*(?:(?:and|also|so|but|ok|okay)\W+)?(?:can|could|do|does|is|are|will|would|should|may|must)\b"
+    r"(?:(?!\b(?:know|tell|idea|sure|say|confirm|advise|ask|asking|wondering|clarify|check|find\s+out)\b).)*\bwhen$"
+)
+
+
+def _asks_when(text: str) -> bool:
+    return any(
+        match.group().lower() != "when" or not _WHEN_CLAUSE.search(text[: match.end()])
+        for match in _WHEN.finditer(text)
+    )
+
+
 _HOW_MUCH = _compile(
     r"(?<!jam\s)(?<!pukul\s)\b(?:berapa|brp|brapa)\b(?!\s+(?:lama|jam|hari))|\bhow\s+(?:much|many)\b"
     r"|\bwhat(?:'s|\s+is|\s+are)\s+the\s+(?:maximum|minimum|max|min|limit|limits)\b"
@@ -316,18 +331,18 @@ def _sentence_forms(sentence: str) -> frozenset[str]:
 
 # The kinds of question a pattern alone tells, in the order they are tried.
 _KIND_OF_PATTERN = (
-    ("when", _WHEN),
-    ("why", _WHY),
-    ("how", _HOW_TO),
-    ("needs", _NEEDS),
-    ("which", _WHICH_ONES),
-    ("where", _WHERE),
+    ("when", _asks_when),
+    ("why", _WHY.search),
+    ("how", _HOW_TO.search),
+    ("needs", _NEEDS.search),
+    ("which", _WHICH_ONES.search),
+    ("where", _WHERE.search),
 )
 
 
 def _kind(text: str) -> str | None:
-    for kind, pattern in _KIND_OF_PATTERN:
-        if pattern.search(text):
+    for kind, asks in _KIND_OF_PATTERN:
+        if asks(text):
             return kind
     if _HOW_MUCH.search(text) and not _ASKS_TIME_UNIT.search(text):
         return "how_much"
@@ -345,6 +360,10 @@ _ANSWER_OF_KIND = {
     "needs": _NEEDED,
     "yes_no": _YES_NO_OPENING,
 }
+# Steps, what to bring, a place or an opening "yes" answer their question in any sentence, whatever
+# else it names ("Yes, and on a Business account you get 15 % off"); a time, an amount or a cause
+# belongs to the subject beside it ("open on Sunday at 10.00" says nothing of when it closes).
+_ANSWERS_ANYWHERE = frozenset({"how", "needs", "where", "yes_no"})
 _MONEY_OR_COUNT = _compile(rf"{_MONEY_ANSWER.pattern}|{_COUNT.pattern}")
 # "How much would it be?", "Berapa biayanya?": a price, which a weight or a count does not state.
 _ASKS_PRICE = _compile(
@@ -385,8 +404,8 @@ def answered(
     ``context``: the forms of the rest of the customer's message; the question's own words outside it
     are what it asks about, and a draft that names none of them (when there are two or more) names
     only the subject, not the answer. ``apart``: the forms that only another question names (not the
-    message's common subject); a sentence naming them answers that question, not this one, when the
-    kind of answer decides (``taken`` when not given)."""
+    message's common subject); a sentence naming them gives that question its time, amount or cause,
+    not this one, when the kind of answer decides (``taken`` when not given)."""
     words = _content_words(question)
     if _RHETORICAL.search(question.text):
         return True
@@ -394,7 +413,7 @@ def answered(
         subject = {form for form in context if not form.startswith("~") and form not in _COMMON_STEMS}
         return bool(subject & forms) or bool(_DEFERS.search(draft_text))
     if not words:  # "Gimana ini?": nothing to check the draft against, but "what should I do?" takes steps
-        if _WHEN.search(question.text):  # "How soon could I get it?" takes a time
+        if _asks_when(question.text):  # "How soon could I get it?" takes a time
             return bool(_STATED_TIME.search(draft_text))
         return not _HOW_TO.search(question.text) or bool(_STEPS.search(draft_text))
     if _REASON.search(question.text) and _CAUSE_ANSWER.search(draft_text):
@@ -419,7 +438,7 @@ def answered(
         if context and not (_alternatives(word) & context):
             focus += 1
             focus_matched += hit
-    asks_when = bool(_WHEN.search(question.text))
+    asks_when = _asks_when(question.text)
     asks_amount = bool(_HOW_MUCH.search(question.text))
     if asks_when and not _STATED_TIME.search(draft_text):
         return False
@@ -435,8 +454,10 @@ def answered(
         return bool(entities & forms)
     kind = _kind(question.text)
     answer = _amount_answer(question.text, words) if kind == "how_much" else _ANSWER_OF_KIND.get(kind or "")
-    if alone and answer and _stated_apart(answer, draft_text, taken if apart is None else apart):
-        return True
+    if alone and answer:
+        keep_apart = frozenset() if kind in _ANSWERS_ANYWHERE else taken if apart is None else apart
+        if _stated_apart(answer, draft_text, keep_apart):
+            return True
     if matched == 0 or (focus >= 2 and not focus_matched):
         return False
     if _DEFERS.search(draft_text) and _only_deferred(words, taken, draft_text):
