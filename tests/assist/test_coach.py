@@ -743,3 +743,19 @@ def test_money_held_with_us_answers_where_it_is_and_a_refund_answers_money_back(
     assert not only("We'll refund your tickets in full today.", back, "thoroughness")
     balik = CoachContext(customer_text="Kalau saya berhenti di tengah kontrak, uangnya bisa balik?")
     assert not only("Kontrak yang dibatalkan di tengah jalan dikembalikan 50%.", balik, "thoroughness")
+
+
+def test_a_list_answers_which_ones_without_naming_the_kind_of_thing() -> None:
+    customer = "Mau tukar tambah laptop. Laptop merek apa saja yang bisa? Penjemputannya kena biaya gak?"
+    listed = "Saat ini bisa Asus, Lenovo, dan Acer. Penjemputan gratis."
+    assert not only(listed, CoachContext(customer_text=customer), "thoroughness")
+    phones = CoachContext(customer_text="HP apa aja yang ada di program cicilan?")
+    assert not only("Ada Samsung A35, iPhone 15, dan Xiaomi 14T.", phones, "thoroughness")
+    assert only("Cicilan bisa sampai 12 bulan.", phones, "thoroughness")
+
+
+def test_availability_answers_a_question_about_vacancy() -> None:
+    customer = "Mau booking villa untuk 12 orang tanggal 3 Mei. Masih ada yang kosong?"
+    context = CoachContext(customer_text=customer)
+    assert not only("Villa Damar masih tersedia, muat sampai 14 orang.", context, "thoroughness")
+    assert only("Villa Damar muat sampai 14 orang.", context, "thoroughness")

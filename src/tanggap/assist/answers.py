@@ -448,11 +448,15 @@ def answered(
     # or how much and the draft says it (stated, past the two checks above) about the question's
     # subject: "Kapan dana masuk ke rekening BCA saya?" is answered by "dana Anda masuk dalam 3 hari kerja".
     stated = asks_when or asks_amount
+    kind = _kind(question.text)
+    # "HP apa aja yang ada?" names the kind of thing; a list of them ("Samsung A35, iPhone 15 dan
+    # Xiaomi 14T") answers without the word.
+    listed = kind == "which" and alone and bool(_LIST.search(draft_text))
     # A name may also go unsaid when the draft names most else the question asks about: "Yes, webhooks
     # are available for all payment events" answers "Does your API support webhooks for payment events?".
-    if entities and not (stated and matched) and not (plain_matched >= 2 and 2 * plain_matched >= plain):
+    most = plain_matched >= 2 and 2 * plain_matched >= plain
+    if entities and not (stated and matched) and not listed and not most:
         return bool(entities & forms)
-    kind = _kind(question.text)
     answer = _amount_answer(question.text, words) if kind == "how_much" else _ANSWER_OF_KIND.get(kind or "")
     if alone and answer:
         keep_apart = frozenset() if kind in _ANSWERS_ANYWHERE else taken if apart is None else apart
