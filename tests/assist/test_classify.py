@@ -259,3 +259,16 @@ def test_thanks_and_praise_read_positive(language, floor, ceiling):
     praise = [classify(text).sentiment for text in _tone_check(language, "praise")]
     assert praise.count("positive") >= floor * len(praise)
     assert praise.count("negative") <= ceiling * len(praise)
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_a_fix_that_failed_is_not_praise(language):
+    """``tone_check.jsonl``'s polite follow-ups saying a fix did not work: the intent model read 5 of 30
+    Indonesian and 1 of 30 English ones as praise ("Terima kasih sarannya, tapi sayangnya belum
+    berhasil."). Thanks that report a fix that worked stay praise."""
+    follow_ups = [classify(text).intents for text in _tone_check(language, "still_broken")]
+    assert not [intents for intents in follow_ups if "praise" in intents]
+    praise = [classify(text).intents for text in _tone_check(language, "praise")]
+    assert sum("praise" in intents for intents in praise) >= 0.8 * len(praise)
+    assert "praise" not in classify("Sudah saya coba sesuai saran, tapi masalahnya masih sama.").intents
+    assert "praise" in classify("Sudah saya coba sesuai saran, dan sekarang lancar. Terima kasih!").intents

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -120,6 +121,23 @@ def feeling_of(emotion: str, sentiment: str) -> str:
     return emotion if _TONE_OF_FEELING.get(emotion) == sentiment else ""
 
 
+# A problem that persists or came back after a fix: "Sudah saya coba sesuai saran, tapi masalahnya masih
+# sama.", "Thanks for the tip, but the code still isn't arriving." The intent model hears the courtesy
+# of such follow-ups as praise; these words say the customer is not pleased yet.
+_STILL_WRONG = re.compile(
+    r"\b(?:masih|tetap|tetep|msh|ttp)\s+(?:sama|belum|tidak|tdk|gak|ga|nggak|enggak|error|eror|gagal|rusak|bermasalah"
+    r"|muncul|mati|lemot|macet|hilang|nge-?\w+)\b|\bbelum\s+(?:beres|berhasil|bisa|juga|ada\s+perubahan)\b"
+    r"|\btidak\s+(?:berhasil|ngaruh|berpengaruh)\b|\bkambuh\w*"
+    r"|\b(?:hilang|mati|error|eror|rusak|bocor|macet|putus|gagal|lemot)\s+lagi\b"
+    r"|\bstill\s+(?:the\s+same|not|no|doesn't|does\s+not|isn't|is\s+not|won't|can't|cannot|broken|failing|fails"
+    r"|down|missing|happening|getting|showing|stuck|nothing)\b|\b(?:didn't|did\s+not|doesn't|does\s+not|hasn't"
+    r"|has\s+not)\s+(?:work|help|fix|solve|change)\b|\bnot\s+(?:fixed|resolved|solved|working)\b"
+    r"|\b(?:broke|broken|stopped|failed|failing|crashed|crashing|down|dropping|dropped|happening|happened|leaking"
+    r"|freezing|froze)\s+again\b",
+    re.IGNORECASE,
+)
+
+
 def classify(text: str, *, directory: Path = MODELS_DIR) -> Signals:
     loaded = models(directory)
     language = language_of(text)
@@ -132,7 +150,7 @@ def classify(text: str, *, directory: Path = MODELS_DIR) -> Signals:
         if body != text:
             read = _read(loaded, side, body)
     asked = questions(text, language if language != "other" else "")
-    intents = list(read.intents)
+    intents = [i for i in read.intents if i != "praise" or not _STILL_WRONG.search(text)]
     if asked and "question" not in intents:
         intents.append("question")
     return Signals(
