@@ -63,12 +63,12 @@ def _figures(split: str, lang: str) -> dict[str, float]:
 # What the judgement reaches today (docs/assist.md), less a point: a regression fails here. The "check"
 # half and the "fresh" rows were not looked at while the rules were changed: theirs are the honest figures.
 FLOORS = {
-    ("tuning", "id"): (0.78, 0.64),
-    ("tuning", "en"): (0.57, 0.56),
-    ("check", "id"): (0.63, 0.66),
-    ("check", "en"): (0.53, 0.66),
-    ("fresh", "id"): (0.69, 0.64),
-    ("fresh", "en"): (0.66, 0.76),
+    ("tuning", "id"): (0.81, 0.64),
+    ("tuning", "en"): (0.60, 0.55),
+    ("check", "id"): (0.65, 0.67),
+    ("check", "en"): (0.54, 0.66),
+    ("fresh", "id"): (0.71, 0.64),
+    ("fresh", "en"): (0.68, 0.76),
 }
 
 

@@ -631,9 +631,10 @@ def _report(rows: list[dict]) -> str:
     return "\n".join([*parts, f"all\n{table(evaluate(rows))}"])
 
 
-# Thoroughness compares words (with a thesaurus), not meaning. On the second writer's drafts it reaches
-# about 0.7 precision and 0.8 recall: an answer in other words looks unanswered, and a draft that names
-# a question's subject without answering it looks like an answer. See docs/assist.md, "Evaluation".
+# Thoroughness compares words (with a thesaurus), not meaning. On the answer set's rows no rule was read
+# from it reaches about 0.6-0.7 precision and 0.7 recall: an answer in other words looks unanswered, and
+# a draft that names a question's subject without answering it looks like an answer. See
+# docs/assist.md, "Evaluation".
 KNOWN_SHORT = {"thoroughness"}
 
 
@@ -656,13 +657,13 @@ def test_labelled_set_precision_and_recall(rule: str) -> None:
 
 
 def test_thoroughness_keeps_what_it_reaches_today() -> None:
-    """The floors thoroughness does reach, below the bar over all drafts (the xfail above): 0.876
+    """The floors thoroughness does reach, below the bar over all drafts (the xfail above): 0.948
     precision and 0.876 recall over all 450, 0.976 and 0.930 on the first writer's 330. A regression
     fails here."""
     rows = _rows()
     every = evaluate(rows)["thoroughness"]
     first = evaluate([r for r in rows if r["split"] in {"dev", "held_out"}])["thoroughness"]
-    assert every["precision"] >= 0.85 and every["recall"] >= 0.85, _report(rows)
+    assert every["precision"] >= 0.93 and every["recall"] >= 0.85, _report(rows)
     assert first["precision"] >= 0.95 and first["recall"] >= 0.85, _report(rows)
 
 
