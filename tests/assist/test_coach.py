@@ -734,6 +734,9 @@ def test_a_tag_question_is_a_yes_or_no_question() -> None:
     context = CoachContext(customer_text="Paket liburan ini sudah termasuk asuransi perjalanan ya?")
     assert not only("Iya Kak, sudah.", context, "thoroughness")
     assert only("Terima kasih sudah menghubungi kami.", context, "thoroughness")
+    # A question word asks something else: "ya" there is no yes.
+    who = CoachContext(customer_text="Kartu saya hilang. Siapa yang harus saya telepon ya?")
+    assert only("Ya Kak, kami bantu sebisanya.", who, "thoroughness")
 
 
 def test_money_held_with_us_answers_where_it_is_and_a_refund_answers_money_back() -> None:

@@ -113,9 +113,14 @@ _YES_NO_ANSWER = _compile(
     r"\b(?:ya|iya|bisa|boleh|tentu|ada|sudah|belum|tidak|tdk|bukan|yes|yep|no|not|of\s+course|absolutely|certainly"
     r"|sure|we\s+do|we\s+don't|there\s+is|there\s+are|it\s+is|it's)\b"
 )
-# "Aman gak?", "Ini penipuan ya?", "That's included, right?": a statement asked as yes or no.
+# "Aman gak?", "Ini penipuan ya?", "That's included, right?": a statement asked as yes or no, unless a
+# question word asks something else ("Siapa yang harus saya hubungi ya?").
 _YES_NO_TAG = _compile(
     r"\b(?:ya|yah|kah|kan|gak|ga|nggak|enggak|ngga|tidak|right|isn't\s+it|aren't\s+they|no)\W*$"
+)
+_ASKS_WHAT = _compile(
+    r"\b(?:siapa|mana|dimana|kemana|bagaimana|gimana|gmn|berapa|brp|kapan|kenapa|knp|mengapa|who|whom|whose|what|which"
+    r"|where|how|when|why)\b"
 )
 # Complaints phrased as questions that a reply answers by acting, not by "yes" or "no".
 _RHETORICAL = _compile(
@@ -346,7 +351,8 @@ def _kind(text: str) -> str | None:
             return kind
     if _HOW_MUCH.search(text) and not _ASKS_TIME_UNIT.search(text):
         return "how_much"
-    if (_YES_NO.search(text.strip()) or _YES_NO_TAG.search(text)) and not _HOW_MUCH.search(text):
+    tagged = bool(_YES_NO_TAG.search(text)) and not _ASKS_WHAT.search(text)
+    if (_YES_NO.search(text.strip()) or tagged) and not _HOW_MUCH.search(text):
         return "yes_no"
     return None
 
