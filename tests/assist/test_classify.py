@@ -52,6 +52,18 @@ def test_the_same_text_gives_the_same_signals_and_the_same_version():
     assert models().version == version
 
 
+def test_the_version_changes_with_the_reading_rules(monkeypatch):
+    version = models().version
+    monkeypatch.setattr(classify_module, "READING_RULES", classify_module.READING_RULES + 1)
+    forget_models()
+    try:
+        assert models().version != version
+    finally:
+        monkeypatch.undo()
+        forget_models()
+    assert models().version == version
+
+
 def test_the_artefacts_load_to_identical_arrays():
     one, two = load(MODELS_DIR / "intents.npz"), load(MODELS_DIR / "intents.npz")
     assert np.array_equal(one.weights, two.weights)

@@ -21,6 +21,10 @@ from tanggap.assist.questions import Question, questions
 from tanggap.core.text import guess_language
 
 MODELS_DIR = Path(__file__).resolve().parent / "trained"
+# How the models' readings become signals: the close read apart, a feeling kept only with its tone,
+# praise dropped where a fix failed. It is part of the version stored with each message's signals;
+# raise it when those rules change, so that ``tanggap assist reclassify`` reads stored messages again.
+READING_RULES = 1
 MODEL_NAMES = ("sentiment.id", "sentiment.en", "emotion.id", "emotion.en", "intents")
 LANGUAGES = ("id", "en", "other")
 
@@ -57,7 +61,8 @@ class Models:
 
 
 def models(directory: Path = MODELS_DIR) -> Models:
-    """The shipped models, loaded once per process; the version is a digest of their bytes."""
+    """The shipped models, loaded once per process; the version is a digest of their bytes and of
+    ``READING_RULES``."""
     return _models(directory)
 
 
@@ -68,7 +73,7 @@ def forget_models() -> None:
 
 @lru_cache(maxsize=4)
 def _models(directory: Path) -> Models:
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"reading rules {READING_RULES}\n".encode())
     loaded = {}
     for name in MODEL_NAMES:
         path = directory / f"{name}.npz"
