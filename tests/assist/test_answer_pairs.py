@@ -77,3 +77,12 @@ def test_thoroughness_keeps_what_it_reaches_on_the_answer_set(split: str, lang: 
     figures = _figures(split, lang)
     precision, recall = FLOORS[split, lang]
     assert figures["precision"] >= precision and figures["recall"] >= recall, figures
+
+
+# Thoroughness compares words (with a thesaurus), not meaning: an answer in other words looks
+# unanswered, and a reply that names a question's subject without answering it looks like an answer.
+# On the rows no rule was read from it falls short of the bar; see docs/assist.md, "Evaluation".
+@pytest.mark.xfail(strict=True, reason="word matching misses meaning")
+def test_the_bar_on_rows_no_rule_was_read_from() -> None:
+    figures = evaluate_answers([r for r in _rows() if r["split"] in {"check", "fresh"}])
+    assert figures["precision"] >= 0.95 and figures["recall"] >= 0.85, figures

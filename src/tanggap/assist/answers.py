@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tanggap.core.text import STOPWORDS, stem_en, stem_id, tokens, word_set
 
+from .blame import BLAME
 from .questions import MAX_CHARS, Question, sentence_spans
 
 
@@ -48,6 +49,10 @@ _CAUSE_ANSWER = _compile(
     r"\s+why|that's\s+why|as\s+a\s+result|after|when|traced\s+(?:\w+\s+){0,2}to|caused\s+by|penyebab\w*|ternyata"
     r"|(?:our\s+)?records\s+show|turns\s+out)\b"
 )
+# Blaming the customer names a cause, however badly: "You didn't read the confirmation email" answers
+# "Why is it still wrong?". The blame rule flags the wording; the question is not also unanswered.
+_BLAMED_CAUSE = "|".join(f"(?:{p.pattern})" for _, code, p, _ in BLAME if code == "blame.blames_customer")
+_CAUSE = _compile(f"{_CAUSE_ANSWER.pattern}|{_BLAMED_CAUSE}")
 # A time an answer gives, stricter than _TIME_ANSWER (where any digit counts): a unit or a time word.
 _MONTH = (
     r"(?:jan(?:uary|uari)?|feb(?:ruary|ruari)?|mar(?:ch|et)?|apr(?:il)?|may|mei|june?|juni|july?|juli|aug(?:ust)?"
@@ -359,7 +364,7 @@ def _kind(text: str) -> str | None:
 
 _ANSWER_OF_KIND = {
     "when": _STATED_TIME,
-    "why": _CAUSE_ANSWER,
+    "why": _CAUSE,
     "how": _STEPS,
     "which": _LIST,
     "where": _PLACE,
@@ -422,7 +427,7 @@ def answered(
         if _asks_when(question.text):  # "How soon could I get it?" takes a time
             return bool(_STATED_TIME.search(draft_text))
         return not _HOW_TO.search(question.text) or bool(_STEPS.search(draft_text))
-    if _REASON.search(question.text) and _CAUSE_ANSWER.search(draft_text):
+    if _REASON.search(question.text) and _CAUSE.search(draft_text):
         return True  # "Apa alasannya?" is a "why", answered by a "karena"
     has_digits = bool(re.search(r"\d{3,}", draft_text))
     entities = {e.lower() for e in re.findall(r"(?<=\s)[A-Z]\w*[A-Z]\w*|\b[A-Z]{2,}\b", question.text)}
@@ -474,7 +479,7 @@ def answered(
         return False
     if matched / len(words) >= _MIN_COVERAGE:
         return True
-    if _WHY.search(question.text) and _CAUSE_ANSWER.search(draft_text) and matched:
+    if _WHY.search(question.text) and _CAUSE.search(draft_text) and matched:
         return True
     return bool(_YES_NO.search(question.text) and _YES_NO_ANSWER.search(draft_text))
 
