@@ -40,6 +40,10 @@ def test_agent_accepts_thanks_instead_of_sorry(new_page, sign_in, screenshot, de
     page.wait_for_selector(".tl-reply")
     assert "terima kasih atas kesabaran" in page.locator(".tl-reply").last.inner_text().lower()
 
+    # The report counts the suggestion she used.
+    page.goto("/reports/coach/")
+    assert page.locator('[data-rule="thank_vs_sorry"] [data-outcome="used"]').inner_text() == "1"
+
 
 def test_agent_sets_an_unanswered_question_aside_and_brings_it_back(
     new_page, sign_in, screenshot, dewi, tickets
@@ -63,3 +67,14 @@ def test_agent_sets_an_unanswered_question_aside_and_brings_it_back(
 
     page.locator("[data-coach-undismiss]").click()
     page.locator('[data-coach-rule="thoroughness"]').wait_for()
+
+    # She sets it aside again and sends: the report lists the question among those agents said
+    # were answered, for a lead to read what the coach missed.
+    page.locator('[data-coach-rule="thoroughness"] [data-coach-dismiss]').click()
+    page.locator("[data-coach-undismiss]").wait_for()
+    page.click(".composer-form[data-panel=reply] button[type=submit]")
+    page.wait_for_selector(".tl-reply")
+    page.goto("/reports/coach/")
+    assert page.locator('[data-rule="thoroughness"] [data-outcome="set_aside"]').inner_text() == "1"
+    assert "Bisa ganti alamat pengantaran ke Bandung?" in page.locator(".coach-set-aside").inner_text()
+    screenshot(page, "coach-report")

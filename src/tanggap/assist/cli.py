@@ -90,9 +90,19 @@ def assist_train(datasets: Path, intents: Path, out: Path | None, only: tuple[st
 @assist.command("eval")
 @_data_options
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per model and validation set.")
-def assist_eval(datasets: Path, intents: Path, as_json: bool) -> None:
+@click.option(
+    "--answers",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Only judge the thoroughness rule on these JSON lines in the answer set's shape (e.g. from "
+    "`tanggap assist outcomes --export-questions`).",
+)
+def assist_eval(datasets: Path, intents: Path, as_json: bool, answers: Path | None) -> None:
     """Per-class precision, recall and F1, and macro-F1, of the shipped models on the validation splits,
     and the reply coach's precision and recall per rule on its labelled drafts (when present)."""
+    if answers is not None:
+        _answers_eval(as_json, answers)
+        return
     from tanggap.assist.classify import models
     from tanggap.assist.training import evaluate
 
@@ -130,7 +140,7 @@ def assist_eval(datasets: Path, intents: Path, as_json: bool) -> None:
     if CODE_DRAFTS.exists():
         _coach_eval(as_json)
     if ANSWER_PAIRS.exists():
-        _answers_eval(as_json)
+        _answers_eval(as_json, ANSWER_PAIRS)
 
 
 def _coach_eval(as_json: bool) -> None:
@@ -152,14 +162,14 @@ def _coach_eval(as_json: bool) -> None:
             )
 
 
-def _answers_eval(as_json: bool) -> None:
+def _answers_eval(as_json: bool, path: Path = ANSWER_PAIRS) -> None:
     from tanggap.assist.coach_eval import evaluate_answers
 
-    with ANSWER_PAIRS.open(encoding="utf-8") as f:
+    with path.open(encoding="utf-8") as f:
         rows = [json.loads(line) for line in f if line.strip()]
-    for split in [*dict.fromkeys(r["split"] for r in rows), "all"]:
+    for split in [*dict.fromkeys(r.get("split", "") for r in rows), "all"]:
         for lang in ("id", "en", ""):
-            part = [r for r in rows if split in ("all", r["split"]) and lang in ("", r["lang"])]
+            part = [r for r in rows if split in ("all", r.get("split", "")) and lang in ("", r.get("lang"))]
             figure = evaluate_answers(part)
             name = f"{split}/{lang or 'both'}"
             if as_json:
@@ -321,3 +331,54 @@ def assist_check_reply(
         click.echo(f"    research: {row['research']}")
         if row["rewrite"] is not None:
             click.echo(f"    suggestion: {row['rewrite']!r}")
+
+
+@assist.command("outcomes")
+@click.option(
+    "--days",
+    type=click.IntRange(1, 92),
+    default=30,
+    show_default=True,
+    help="The replies sent in this many days, today included.",
+)
+@click.option("--team", type=int, default=None, help="Only replies on this team's tickets (its id).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per rule.")
+@click.option(
+    "--export-questions",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write the questions agents set aside or sent as flagged as JSON lines in the answer set's "
+    "shape, to judge the thoroughness rule on real replies (holds customers' words: keep it private).",
+)
+def assist_outcomes(days: int, team: int | None, as_json: bool, export_questions: Path | None) -> None:
+    """What agents did with the coach's findings on the replies they sent: per rule, suggestions
+    used, findings set aside ("Ignore", "It is answered") and findings sent as flagged."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tanggap.cli import _django
+
+    _django()
+    from tanggap.assist.coach import RULES
+    from tanggap.assist.selectors import coach_outcomes_everyone, coach_set_aside_answer_rows
+
+    end = timezone.localdate()
+    start = end - timedelta(days=days - 1)
+    report = coach_outcomes_everyone(start=start, end=end, team_id=team, rules=RULES)
+    if as_json:
+        for row in report.rules:
+            figures = {"rule": row.rule, "used": row.used, "set_aside": row.set_aside, "sent": row.sent}
+            click.echo(json.dumps(figures | {"set_aside_share": row.set_aside_share}))
+    else:
+        click.echo(f"{start} to {end}: {report.replies} sent replies with findings")
+        click.echo(f"{'rule':<16}{'used':>7}{'set aside':>11}{'sent':>7}{'share set aside':>17}")
+        for row in report.rules:
+            share = "-" if row.set_aside_share is None else f"{row.set_aside_share:.0%}"
+            click.echo(f"{row.rule:<16}{row.used:>7}{row.set_aside:>11}{row.sent:>7}{share:>17}")
+    if export_questions is not None:
+        rows = coach_set_aside_answer_rows(start=start, end=end)
+        with export_questions.open("w", encoding="utf-8") as handle:
+            for item in rows:
+                handle.write(json.dumps(item, ensure_ascii=False) + "\n")
+        click.echo(f"{len(rows)} replies' questions written to {export_questions}", err=True)

@@ -52,6 +52,15 @@ class Finding:
     params: dict[str, str] = field(default_factory=dict)
 
 
+MAX_KEY = 500
+
+
+def finding_key(rule: str, quote: str) -> str:
+    """What names a finding while an agent writes one reply: its rule and its words. The page sends
+    the keys of the findings the agent used or set aside with every check and with the reply."""
+    return f"{rule}|{' '.join(quote.split())}"[:MAX_KEY]
+
+
 def gettext_noop(message: str) -> str:
     """Marks a message for the translation catalogue (Django's keyword); the web layer translates it."""
     return message

@@ -153,3 +153,44 @@ class RecoveryOffer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} on ticket {self.ticket_id}"
+
+
+# ---------------------------------------------------------------- the coach on sent replies (docs/assist.md)
+
+MAX_OUTCOME_QUOTE = 500
+
+
+class CoachOutcome(models.Model):
+    """What became of one coach finding on a reply an agent sent: its suggestion used, set aside by
+    the agent ("Ignore" / "It is answered"), or sent with the wording or the question still flagged.
+    Set-aside findings are the agents' own count of the coach's false alarms, and set-aside
+    questions their judgement of what the thoroughness rule missed."""
+
+    class Outcome(models.TextChoices):
+        USED = "used", _("Suggestion used")
+        SET_ASIDE = "set_aside", _("Set aside")
+        SENT = "sent", _("Sent as flagged")
+
+    message = models.ForeignKey("tickets.Message", on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+", db_index=False)
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    rule = models.CharField(_("rule"), max_length=16)
+    code = models.CharField(_("finding"), max_length=64, blank=True)
+    quote = models.CharField(_("words"), max_length=MAX_OUTCOME_QUOTE, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    situation = models.CharField(_("situation"), max_length=12, blank=True)
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("coach outcome")
+        verbose_name_plural = _("coach outcomes")
+        indexes = [models.Index(fields=["created_at"], name="coach_outcome_created")]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.outcome} on message {self.message_id}"

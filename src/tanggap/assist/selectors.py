@@ -20,9 +20,10 @@ from tanggap.accounts.models import Team
 from tanggap.accounts.permissions import can, can_for_team
 from tanggap.accounts.selectors import user_team_ids
 from tanggap.analytics.selectors import ReportFilter, report_scope
-from tanggap.assist.models import FAILURE_TYPES, RecoveryOffer, RecoveryPolicy
+from tanggap.assist.models import FAILURE_TYPES, CoachOutcome, RecoveryOffer, RecoveryPolicy
 from tanggap.core.errors import NotFound, PermissionDenied
-from tanggap.tickets.models import Ticket
+from tanggap.core.text import guess_language
+from tanggap.tickets.models import Message, MessageKind, Ticket
 from tanggap.tickets.selectors import ticket_get_for_agent
 
 MANAGE_ACTION = "recovery.manage"
@@ -245,3 +246,144 @@ def recovery_report_teams(*, user: Any) -> list[tuple[int, str]]:
     if not can(user, "report.view_all"):
         return []
     return list(Team.objects.order_by("name").values_list("id", "name"))
+
+
+# ---------------------------------------------------------------- the coach on sent replies
+
+
+@dataclass(slots=True)
+class CoachRuleRow:
+    """One rule's findings on sent replies: suggestions used, findings set aside, sent as flagged."""
+
+    rule: str
+    used: int = 0
+    set_aside: int = 0
+    sent: int = 0
+
+    @property
+    def shown(self) -> int:
+        return self.used + self.set_aside + self.sent
+
+    @property
+    def set_aside_share(self) -> float | None:
+        """The share of the findings agents overruled: their count of the rule's false alarms."""
+        return self.set_aside / self.shown if self.shown else None
+
+
+@dataclass(slots=True)
+class CoachReport:
+    start: date
+    end: date
+    agent_id: int | None
+    team_id: int | None
+    replies: int = 0  # replies sent with the coach on the page and at least one finding
+    rules: list[CoachRuleRow] = field(default_factory=list)
+    set_aside_questions: list[CoachOutcome] = field(default_factory=list)
+
+
+MAX_LISTED_QUESTIONS = 50
+
+
+def _coach_report(
+    *, start: date, end: date, agent_id: int | None, team_id: int | None, rules: tuple[str, ...]
+) -> CoachReport:
+    qs = CoachOutcome.objects.filter(
+        created_at__gte=_day_start(start), created_at__lt=_day_start(end + timedelta(days=1))
+    )
+    if agent_id is not None:
+        qs = qs.filter(agent_id=agent_id)
+    if team_id is not None:
+        qs = qs.filter(team_id=team_id)
+    report = CoachReport(start=start, end=end, agent_id=agent_id, team_id=team_id)
+    per_rule = {rule: CoachRuleRow(rule=rule) for rule in rules}
+    for row in qs.values("rule", "outcome").annotate(n=Count("id")):
+        target = per_rule.get(row["rule"])
+        if target is not None and row["outcome"] in CoachOutcome.Outcome.values:
+            setattr(target, row["outcome"], row["n"])
+    report.rules = list(per_rule.values())
+    report.replies = qs.values("message_id").distinct().count()
+    report.set_aside_questions = list(
+        qs.filter(rule="thoroughness", outcome=CoachOutcome.Outcome.SET_ASIDE)
+        .select_related("agent")
+        .order_by("-created_at", "-id")[:MAX_LISTED_QUESTIONS]
+    )
+    return report
+
+
+def coach_outcomes_report(
+    *, user: Any, start: date, end: date, team_id: int | None = None, rules: tuple[str, ...] = ()
+) -> CoachReport:
+    """What agents did with the coach's findings on the replies they sent on local days
+    ``start``..``end``, per rule (``rules``, in that order), with the latest questions agents said
+    were answered. Leads see every agent's replies, others their own; ranges and teams are checked
+    as the other reports do (``InvalidInput``, ``PermissionDenied``, ``NotFound``)."""
+    scope = report_scope(user=user, filters=ReportFilter(start=start, end=end, team_id=team_id))
+    return _coach_report(
+        start=scope.start, end=scope.end, agent_id=scope.agent_id, team_id=scope.team_id, rules=rules
+    )
+
+
+def coach_outcomes_everyone(
+    *, start: date, end: date, team_id: int | None = None, rules: tuple[str, ...] = ()
+) -> CoachReport:
+    """The same report over every agent, for the operator's command line (no user to check)."""
+    return _coach_report(start=start, end=end, agent_id=None, team_id=team_id, rules=rules)
+
+
+def coach_set_aside_answer_rows(*, start: date, end: date) -> list[dict[str, Any]]:
+    """The thoroughness findings agents set aside (and those sent as flagged) on replies sent on local
+    days ``start``..``end``, in the answer set's shape (``tests/assist/answer_pairs.jsonl``): per reply,
+    the customer's messages it answered, its text, and each flagged question with the agent's verdict
+    ("answered": true where the agent set it aside, false where the reply went out with it flagged,
+    which the agent did not dispute but may not have read). For the operator's command line."""
+    outcomes = (
+        CoachOutcome.objects.filter(
+            rule="thoroughness",
+            outcome__in=[CoachOutcome.Outcome.SET_ASIDE, CoachOutcome.Outcome.SENT],
+            created_at__gte=_day_start(start),
+            created_at__lt=_day_start(end + timedelta(days=1)),
+        )
+        .select_related("message")
+        .order_by("message_id", "id")
+    )
+    by_reply: dict[int, list[CoachOutcome]] = defaultdict(list)
+    for outcome in outcomes:
+        by_reply[outcome.message_id].append(outcome)
+    rows = []
+    for items in by_reply.values():
+        reply = items[0].message
+        earlier = (
+            Message.objects.filter(
+                ticket_id=reply.ticket_id, kind=MessageKind.REPLY, created_at__lt=reply.created_at
+            )
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        asked = Message.objects.filter(
+            ticket_id=reply.ticket_id,
+            kind=MessageKind.CUSTOMER,
+            automatic="",
+            created_at__lte=reply.created_at,
+        )
+        if earlier is not None:
+            asked = asked.filter(created_at__gt=earlier)
+        customer = "\n\n".join(m.visible_text for m in asked.order_by("created_at", "id")[:20])
+        rows.append(
+            {
+                "id": f"ticket-{reply.ticket_id}-message-{reply.pk}",
+                "split": "field",
+                "lang": guess_language(customer) or "",
+                "customer": customer,
+                "reply": reply.body_text,
+                "questions": [
+                    {
+                        "text": o.quote,
+                        "answered": o.outcome == CoachOutcome.Outcome.SET_ASIDE,
+                        "agent": o.outcome,
+                    }
+                    for o in items
+                ],
+            }
+        )
+    return rows

@@ -74,6 +74,7 @@ urlpatterns = [
     path("reports/export.csv", reports.export, name="reports_export"),
     path("reports/recovery/", recovery.report, name="reports_recovery"),
     path("reports/recovery.csv", recovery.report_export, name="reports_recovery_export"),
+    path("reports/coach/", coach.report, name="reports_coach"),
     path("alerts/", alerts.alerts, name="alerts"),
     path("alerts/read/", alerts.alerts_read, name="alerts_read"),
     path("admin/agents/", admin.agents, name="admin_agents"),

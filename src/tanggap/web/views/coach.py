@@ -1,15 +1,30 @@
-"""The reply coach beside the reply box: the draft is checked as the agent types (htmx, debounced)."""
+"""The reply coach beside the reply box: the draft is checked as the agent types (htmx, debounced);
+and the report of what agents did with its findings on the replies they sent."""
 
 from __future__ import annotations
 
-from django.http import HttpResponse
-from django.shortcuts import render
-from django.utils.translation import gettext_lazy
+from datetime import date
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from tanggap.analytics.selectors import default_filter
+from tanggap.assist.coach import RULES, finding_key
 from tanggap.assist.coaching import reply_check
-from tanggap.assist.selectors import recovery_policies_for_ticket
+from tanggap.assist.outcomes import clean_keys
+from tanggap.assist.selectors import (
+    coach_outcomes_report,
+    recovery_policies_for_ticket,
+    recovery_report_teams,
+)
+from tanggap.core.errors import ApplicationError, NotFound
 from tanggap.tickets.models import Ticket
-from tanggap.web.views.common import AuthedRequest
+from tanggap.web.views.common import AuthedRequest, error_message, parse_int
 from tanggap.web.views.tickets import ticket_action
 
 RULE_LABELS = {
@@ -26,16 +41,8 @@ SITUATION_LABELS = {
 }
 
 
-MAX_DISMISSED = 50
-
-
 def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() and len(value) < 12 else None
-
-
-def dismissal_key(rule: str, quote: str) -> str:
-    """What names a finding the agent dismissed while writing this draft: its rule and its words."""
-    return f"{rule}|{' '.join(quote.split())}"[:500]
 
 
 @ticket_action
@@ -51,8 +58,8 @@ def ticket_coach(request: AuthedRequest, ticket: Ticket) -> HttpResponse:
     )
     # "Already answered" / "Ignore": the agent overrules a finding for this draft; the page keeps the
     # keys and sends them with every check until the reply is sent.
-    dismissed = {key[:500] for key in request.POST.getlist("coach_dismissed")[:MAX_DISMISSED]}
-    shown = [f for f in result.findings if dismissal_key(f.rule, f.quote) not in dismissed]
+    dismissed = set(clean_keys(request.POST.getlist("coach_dismissed")))
+    shown = [f for f in result.findings if finding_key(f.rule, f.quote) not in dismissed]
     return render(
         request,
         "web/partials/coach.html",
@@ -63,9 +70,44 @@ def ticket_coach(request: AuthedRequest, ticket: Ticket) -> HttpResponse:
             "chosen": situation if situation in ("none", "minor_delay", "failure") else "auto",
             "situations": SITUATION_LABELS,
             "rules": RULE_LABELS,
-            "findings": [(RULE_LABELS.get(f.rule, f.rule), f, dismissal_key(f.rule, f.quote)) for f in shown],
+            "findings": [(RULE_LABELS.get(f.rule, f.rule), f, finding_key(f.rule, f.quote)) for f in shown],
             "dismissed": len(result.findings) - len(shown),
             "policies": policies,
             "policy_id": policy_id,
+        },
+    )
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value or "")
+    except ValueError:
+        return None
+
+
+@require_GET
+@login_required
+def report(request: AuthedRequest) -> HttpResponse:
+    """Per rule, the coach's findings on sent replies: suggestions used, set aside, sent as flagged."""
+    end = _date(request.GET.get("end")) or timezone.localdate()
+    start = _date(request.GET.get("start")) or default_filter(today=end).start
+    try:
+        found = coach_outcomes_report(
+            user=request.user, start=start, end=end, team_id=parse_int(request.GET.get("team")), rules=RULES
+        )
+    except NotFound:
+        raise Http404 from None
+    except ApplicationError as exc:
+        messages.error(request, error_message(exc))
+        today = default_filter()
+        found = coach_outcomes_report(user=request.user, start=today.start, end=today.end, rules=RULES)
+    return render(
+        request,
+        "web/reports/coach.html",
+        {
+            "report": found,
+            "view_all": found.agent_id is None,
+            "teams": recovery_report_teams(user=request.user),
+            "rows": [(RULE_LABELS.get(row.rule, row.rule), row) for row in found.rules],
         },
     )

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 
 from tanggap.accounts.permissions import can
 from tanggap.accounts.selectors import agent_choices, agent_list, team_choices, team_list
+from tanggap.assist.coaching import reply_check
+from tanggap.assist.outcomes import coach_outcomes_record
 from tanggap.assist.recovery import recovery_offer_record
 from tanggap.core.blobs import default_store
 from tanggap.core.errors import ApplicationError, NotFound
@@ -147,6 +149,19 @@ def ticket_reply(request: AuthedRequest, ticket: Ticket) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Write a reply first."))
         return _render_ticket(request, ticket, reply_form=form)
+    # The coach's findings on the text as sent, read before the reply answers the customer's
+    # messages; only when the coach was on the page (its situation field rides with the form).
+    coached = "coach_situation" in request.POST
+    review = (
+        reply_check(
+            user=request.user,
+            ticket=ticket,
+            draft=form.cleaned_data["text"],
+            situation=request.POST.get("coach_situation", "auto"),
+        )
+        if coached
+        else None
+    )
     try:
         reply = reply_send(
             actor=request.user,
@@ -157,6 +172,15 @@ def ticket_reply(request: AuthedRequest, ticket: Ticket) -> HttpResponse:
     except ApplicationError as exc:
         flash_error(request, exc)
         return _render_ticket(request, get_ticket(request, ticket.pk), reply_form=form)
+    if review is not None:
+        coach_outcomes_record(
+            actor=request.user,
+            message=reply,
+            findings=review.findings,
+            situation=review.situation,
+            used=request.POST.getlist("coach_used"),
+            set_aside=request.POST.getlist("coach_dismissed"),
+        )
     policy_id = request.POST.get("recovery_policy", "")
     if policy_id.isdigit() and len(policy_id) < 12:
         # The agent took the coach's apology with the team's recovery offer: the offer is on the record.

@@ -1,6 +1,7 @@
 // The reply coach: "Use" puts a suggestion into the draft (in place of the words it is about, or at
 // the top for a missing apology) and checks the draft again. "Ignore" / "It is answered" sets a
-// finding aside for this reply: its key rides along with every check until the reply is sent.
+// finding aside for this reply: its key rides along with every check until the reply is sent. The
+// keys of the suggestions used ride with the reply, which records what became of each finding.
 (function () {
   "use strict";
   function replaceSpan(text, start, end, quote, rewrite) {
@@ -38,7 +39,7 @@
       kept.appendChild(input);
       dismiss.closest("[data-coach-rule]").remove();
     } else {
-      kept.replaceChildren();
+      kept.querySelectorAll("[data-coach-dismissed]").forEach(function (input) { input.remove(); });
     }
     recheck(form);
   });
@@ -57,6 +58,14 @@
     );
     if (updated === null) return;
     area.value = updated;
+    const kept = form.querySelector("[data-coach-dismissed-list]");
+    if (kept && button.dataset.key) {
+      const used = document.createElement("input");
+      used.type = "hidden";
+      used.name = "coach_used";
+      used.value = button.dataset.key;
+      kept.appendChild(used);
+    }
     if (button.dataset.recovery) {
       const chosen = form.querySelector("[data-recovery-policy]");
       if (chosen) chosen.value = button.dataset.recovery;
