@@ -167,6 +167,7 @@ def _answers_eval(as_json: bool, path: Path = ANSWER_PAIRS) -> None:
 
     with path.open(encoding="utf-8") as f:
         rows = [json.loads(line) for line in f if line.strip()]
+    title = "the answer set" if path == ANSWER_PAIRS else path.name
     for split in [*dict.fromkeys(r.get("split", "") for r in rows), "all"]:
         for lang in ("id", "en", ""):
             part = [r for r in rows if split in ("all", r.get("split", "")) and lang in ("", r.get("lang"))]
@@ -177,7 +178,7 @@ def _answers_eval(as_json: bool, path: Path = ANSWER_PAIRS) -> None:
                 click.echo(json.dumps(record))
                 continue
             click.echo(
-                f"thoroughness on the answer set, {name} ({len(part)} replies): precision "
+                f"thoroughness on {title}, {name} ({len(part)} replies): precision "
                 f"{figure['precision']:.3f}  recall {figure['recall']:.3f}  "
                 f"(tp {figure['tp']:.0f}, fp {figure['fp']:.0f}, fn {figure['fn']:.0f})"
             )
@@ -371,7 +372,7 @@ def assist_outcomes(days: int, team: int | None, as_json: bool, export_questions
             figures = {"rule": row.rule, "used": row.used, "set_aside": row.set_aside, "sent": row.sent}
             click.echo(json.dumps(figures | {"set_aside_share": row.set_aside_share}))
     else:
-        click.echo(f"{start} to {end}: {report.replies} sent replies with findings")
+        click.echo(f"{start} to {end}: replies sent with findings: {report.replies}")
         click.echo(f"{'rule':<16}{'used':>7}{'set aside':>11}{'sent':>7}{'share set aside':>17}")
         for row in report.rules:
             share = "-" if row.set_aside_share is None else f"{row.set_aside_share:.0%}"
@@ -381,4 +382,4 @@ def assist_outcomes(days: int, team: int | None, as_json: bool, export_questions
         with export_questions.open("w", encoding="utf-8") as handle:
             for item in rows:
                 handle.write(json.dumps(item, ensure_ascii=False) + "\n")
-        click.echo(f"{len(rows)} replies' questions written to {export_questions}", err=True)
+        click.echo(f"Flagged questions of {len(rows)} reply(ies) written to {export_questions}", err=True)
