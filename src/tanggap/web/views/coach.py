@@ -3,13 +3,10 @@ and the report of what agents did with its findings on the replies they sent."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
@@ -25,6 +22,7 @@ from tanggap.assist.selectors import (
 from tanggap.core.errors import ApplicationError, NotFound
 from tanggap.tickets.models import Ticket
 from tanggap.web.views.common import AuthedRequest, error_message, parse_int
+from tanggap.web.views.reports import report_period
 from tanggap.web.views.tickets import ticket_action
 
 RULE_LABELS = {
@@ -78,19 +76,11 @@ def ticket_coach(request: AuthedRequest, ticket: Ticket) -> HttpResponse:
     )
 
 
-def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value or "")
-    except ValueError:
-        return None
-
-
 @require_GET
 @login_required
 def report(request: AuthedRequest) -> HttpResponse:
     """Per rule, the coach's findings on sent replies: suggestions used, set aside, sent as flagged."""
-    end = _date(request.GET.get("end")) or timezone.localdate()
-    start = _date(request.GET.get("start")) or default_filter(today=end).start
+    start, end = report_period(request)
     try:
         found = coach_outcomes_report(
             user=request.user, start=start, end=end, team_id=parse_int(request.GET.get("team")), rules=RULES

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,7 +15,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext_lazy
@@ -36,6 +34,7 @@ from tanggap.assist.models import (
 )
 from tanggap.core.errors import ApplicationError, NotFound
 from tanggap.web.views.common import AuthedRequest, error_message, not_found_as_404, parse_int, require_action
+from tanggap.web.views.reports import report_period
 from tanggap.web.views.tickets import ticket_action
 
 MANAGE = selectors.MANAGE_ACTION
@@ -281,16 +280,8 @@ def ticket_offer(request: AuthedRequest, ticket: Any) -> HttpResponse:
 # ---------------------------------------------------------------- the report
 
 
-def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value or "")
-    except ValueError:
-        return None
-
-
 def _report(request: AuthedRequest) -> selectors.RecoveryReport:
-    end = _date(request.GET.get("end")) or timezone.localdate()
-    start = _date(request.GET.get("start")) or default_filter(today=end).start
+    start, end = report_period(request)
     return selectors.recovery_offers_report(
         user=request.user, start=start, end=end, team_id=parse_int(request.GET.get("team"))
     )

@@ -33,10 +33,15 @@ def _date(value: str | None) -> date | None:
         return None
 
 
+def report_period(request: AuthedRequest) -> tuple[date, date]:
+    """The days a report asks for (``start``, ``end``), by default the usual period up to today."""
+    end = _date(request.GET.get("end")) or timezone.localdate()
+    return _date(request.GET.get("start")) or selectors.default_filter(today=end).start, end
+
+
 def report_filter(request: AuthedRequest) -> ReportFilter:
     get = request.GET
-    end = _date(get.get("end")) or timezone.localdate()
-    start = _date(get.get("start")) or selectors.default_filter(today=end).start
+    start, end = report_period(request)
     return ReportFilter(
         start=start,
         end=end,
