@@ -13,12 +13,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tanggap import cli
+from tanggap.accounts.services import api_token_create
 from tanggap.assist.coach import finding_key
 from tanggap.assist.models import CoachOutcome
 from tanggap.assist.outcomes import MAX_KEYS, clean_keys, coach_outcomes_record
 from tanggap.assist.selectors import coach_outcomes_report
 from tanggap.tickets.models import Message, MessageKind
 from tanggap.tickets.services import reply_send
+from tests.api.conftest import ApiClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -161,3 +163,22 @@ def test_the_command_line_prints_the_figures_and_exports_the_questions(client, a
     assert every["split"] == "all/both" and every["thoroughness"]["tp"] == every["thoroughness"]["fp"] == 1
     plain = CliRunner().invoke(cli.main, ["assist", "outcomes"])
     assert "thoroughness" in plain.output and "50%" in plain.output
+
+
+def test_the_api_gives_the_same_report(client, admin, agent, receive):
+    ticket = receive(QUESTIONS).ticket
+    client.force_login(admin)
+    _send(client, ticket, "Halo Siti, pesanan Anda sudah kami batalkan.", coach_dismissed=REFUND)
+
+    def get(user, **params):
+        _, raw = api_token_create(actor=user, user=user, name="tests")
+        return ApiClient(raw).get("/api/reports/coach", params or None)
+
+    body = get(admin).json()
+    rules = {row["rule"]: row for row in body["rules"]}
+    assert (rules["thoroughness"]["set_aside"], rules["thoroughness"]["sent"]) == (1, 1)
+    assert rules["thoroughness"]["set_aside_share"] == 0.5 and body["agent_id"] is None
+    assert [q["question"] for q in body["set_aside_questions"]] == ["Kapan uang saya dikembalikan?"]
+    own = get(agent).json()
+    assert own["agent_id"] == agent.pk and own["replies"] == 0 and not own["set_aside_questions"]
+    assert get(agent, start="2026-05-10", end="2026-05-01").status_code == 422

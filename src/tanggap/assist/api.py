@@ -15,6 +15,7 @@ from tanggap.analytics.selectors import default_filter
 from tanggap.api.pagination import offset_page
 from tanggap.api.schemas import Id, Limit, Offset, Ref, Text, request_user
 from tanggap.assist import recovery, selectors
+from tanggap.assist.coach import RULES
 from tanggap.assist.models import MAX_AMOUNT, MAX_FAILURE_TYPE, MAX_LABEL, RecoveryOffer, RecoveryPolicy
 from tanggap.core.errors import InvalidInput, NotFound
 from tanggap.tickets.selectors import ticket_get_for_agent
@@ -107,7 +108,7 @@ class OfferOut(Schema):
 class ReportParams(Schema):
     start: date | None = Field(None, description="First day (local), default 27 days before `end`.")
     end: date | None = Field(None, description="Last day (local, included), default today. At most 92 days.")
-    team: Id | None = Field(None, description="Only offers on this team's tickets.")
+    team: Id | None = Field(None, description="Only this team's tickets (the offers or replies on them).")
 
 
 class OfferGroupOut(Schema):
@@ -116,6 +117,33 @@ class OfferGroupOut(Schema):
     currency: str
     offers: int
     amount: int = Field(description="The sum of the amounts offered, in whole units of the currency.")
+
+
+class CoachRuleOut(Schema):
+    rule: str = Field(description="thank_vs_sorry, real_apology, honesty, thoroughness or blame.")
+    used: int = Field(description="Suggestions the agent put into the draft.")
+    set_aside: int = Field(description='Findings the agent overruled ("Ignore", "It is answered").')
+    sent: int = Field(description="Findings still on the reply as sent.")
+    set_aside_share: float | None = Field(description="set_aside of all three; None when there are none.")
+
+
+class CoachQuestionOut(Schema):
+    ticket_id: int
+    question: str
+    agent_id: int | None
+    at: datetime
+
+
+class CoachReportOut(Schema):
+    start: date
+    end: date
+    agent_id: int | None = Field(description="Set when only the caller's own replies are counted.")
+    team_id: int | None
+    replies: int = Field(description="Replies sent with the coach on the page and at least one finding.")
+    rules: list[CoachRuleOut]
+    set_aside_questions: list[CoachQuestionOut] = Field(
+        description="The latest questions an agent said were answered (at most 50)."
+    )
 
 
 class ReportOut(Schema):
@@ -312,4 +340,41 @@ def recovery_report(request: HttpRequest, params: Query[ReportParams]) -> Any:
         "by_failure_type": groups(report.by_failure_type),
         "by_team": groups(report.by_team),
         "totals": groups(report.totals),
+    }
+
+
+@router.get(
+    "/reports/coach", response=CoachReportOut, summary="What agents did with the reply coach's findings"
+)
+def coach_report(request: HttpRequest, params: Query[ReportParams]) -> Any:
+    """Per rule, the coach's findings on the replies sent in the period: suggestions used, findings
+    set aside, findings sent as flagged. Leads get every agent's replies; others their own."""
+    default = default_filter(today=params.end)
+    report = selectors.coach_outcomes_report(
+        user=request_user(request),
+        start=params.start or default.start,
+        end=params.end or default.end,
+        team_id=params.team,
+        rules=RULES,
+    )
+    return {
+        "start": report.start,
+        "end": report.end,
+        "agent_id": report.agent_id,
+        "team_id": report.team_id,
+        "replies": report.replies,
+        "rules": [
+            {
+                "rule": row.rule,
+                "used": row.used,
+                "set_aside": row.set_aside,
+                "sent": row.sent,
+                "set_aside_share": row.set_aside_share,
+            }
+            for row in report.rules
+        ],
+        "set_aside_questions": [
+            {"ticket_id": o.ticket_id, "question": o.quote, "agent_id": o.agent_id, "at": o.created_at}
+            for o in report.set_aside_questions
+        ],
     }
