@@ -15,7 +15,6 @@ from tanggap.analytics.selectors import default_filter
 from tanggap.api.pagination import offset_page
 from tanggap.api.schemas import Id, Limit, Offset, Ref, Text, request_user
 from tanggap.assist import recovery, selectors
-from tanggap.assist.coach import RULES
 from tanggap.assist.models import MAX_AMOUNT, MAX_FAILURE_TYPE, MAX_LABEL, RecoveryOffer, RecoveryPolicy
 from tanggap.core.errors import InvalidInput, NotFound
 from tanggap.tickets.selectors import ticket_get_for_agent
@@ -355,7 +354,6 @@ def coach_report(request: HttpRequest, params: Query[ReportParams]) -> Any:
         start=params.start or default.start,
         end=params.end or default.end,
         team_id=params.team,
-        rules=RULES,
     )
     return {
         "start": report.start,
@@ -363,16 +361,7 @@ def coach_report(request: HttpRequest, params: Query[ReportParams]) -> Any:
         "agent_id": report.agent_id,
         "team_id": report.team_id,
         "replies": report.replies,
-        "rules": [
-            {
-                "rule": row.rule,
-                "used": row.used,
-                "set_aside": row.set_aside,
-                "sent": row.sent,
-                "set_aside_share": row.set_aside_share,
-            }
-            for row in report.rules
-        ],
+        "rules": [row.as_json() for row in report.rules],
         "set_aside_questions": [
             {"ticket_id": o.ticket_id, "question": o.quote, "agent_id": o.agent_id, "at": o.created_at}
             for o in report.set_aside_questions

@@ -162,7 +162,7 @@ def _coach_eval(as_json: bool) -> None:
             )
 
 
-def _answers_eval(as_json: bool, path: Path = ANSWER_PAIRS) -> None:
+def _answers_eval(as_json: bool, path: Path) -> None:
     from tanggap.assist.coach_eval import evaluate_answers
 
     with path.open(encoding="utf-8") as f:
@@ -361,16 +361,14 @@ def assist_outcomes(days: int, team: int | None, as_json: bool, export_questions
     from tanggap.cli import _django
 
     _django()
-    from tanggap.assist.coach import RULES
     from tanggap.assist.selectors import coach_outcomes_everyone, coach_set_aside_answer_rows
 
     end = timezone.localdate()
     start = end - timedelta(days=days - 1)
-    report = coach_outcomes_everyone(start=start, end=end, team_id=team, rules=RULES)
+    report = coach_outcomes_everyone(start=start, end=end, team_id=team)
     if as_json:
         for row in report.rules:
-            figures = {"rule": row.rule, "used": row.used, "set_aside": row.set_aside, "sent": row.sent}
-            click.echo(json.dumps(figures | {"set_aside_share": row.set_aside_share}))
+            click.echo(json.dumps(row.as_json()))
     else:
         click.echo(f"{start} to {end}: replies sent with findings: {report.replies}")
         click.echo(f"{'rule':<16}{'used':>7}{'set aside':>11}{'sent':>7}{'share set aside':>17}")

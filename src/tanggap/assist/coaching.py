@@ -53,15 +53,15 @@ class CoachResult:
     recovery_label: str = ""
 
 
-def _unanswered(ticket: Ticket) -> list[Message]:
-    """The customer's messages since the last reply (all of them before the first)."""
-    last_reply = (
-        Message.objects.filter(ticket=ticket, kind=MessageKind.REPLY)
-        .order_by("-created_at", "-id")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    rows = Message.objects.filter(ticket=ticket, kind=MessageKind.CUSTOMER, automatic="")
+def customer_messages_before(ticket_id: int, reply: Message | None = None) -> list[Message]:
+    """The customer's messages a reply answers: those since the reply before it (all of them before
+    the first). With no ``reply``, the ones waiting now, since the last reply."""
+    replies = Message.objects.filter(ticket_id=ticket_id, kind=MessageKind.REPLY)
+    rows = Message.objects.filter(ticket_id=ticket_id, kind=MessageKind.CUSTOMER, automatic="")
+    if reply is not None:
+        replies = replies.filter(created_at__lt=reply.created_at)
+        rows = rows.filter(created_at__lte=reply.created_at)
+    last_reply = replies.order_by("-created_at", "-id").values_list("created_at", flat=True).first()
     if last_reply is not None:
         rows = rows.filter(created_at__gt=last_reply)
     return list(rows.order_by("created_at", "id")[:20])
@@ -136,7 +136,7 @@ def _situation(ticket: Ticket, waiting: list[Message], signals: list[MessageSign
 
 def _waiting(ticket: Ticket) -> tuple[list[Message], list[MessageSignals], float]:
     """The customer's unanswered messages, what assist read in them, and the angriest of them."""
-    waiting = _unanswered(ticket)
+    waiting = customer_messages_before(ticket.pk)
     signals = list(MessageSignals.objects.filter(message__in=[m.pk for m in waiting]))
     anger = max((s.anger for s in signals), default=ticket.anger or 0.0)
     return waiting, signals, anger

@@ -20,10 +20,12 @@ from tanggap.accounts.models import Team
 from tanggap.accounts.permissions import can, can_for_team
 from tanggap.accounts.selectors import user_team_ids
 from tanggap.analytics.selectors import ReportFilter, report_scope
+from tanggap.assist.coach import RULES
+from tanggap.assist.coaching import customer_messages_before
 from tanggap.assist.models import FAILURE_TYPES, CoachOutcome, RecoveryOffer, RecoveryPolicy
 from tanggap.core.errors import NotFound, PermissionDenied
 from tanggap.core.text import guess_language
-from tanggap.tickets.models import Message, MessageKind, Ticket
+from tanggap.tickets.models import Ticket
 from tanggap.tickets.selectors import ticket_get_for_agent
 
 MANAGE_ACTION = "recovery.manage"
@@ -269,6 +271,15 @@ class CoachRuleRow:
         """The share of the findings agents overruled: their count of the rule's false alarms."""
         return self.set_aside / self.shown if self.shown else None
 
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "used": self.used,
+            "set_aside": self.set_aside,
+            "sent": self.sent,
+            "set_aside_share": self.set_aside_share,
+        }
+
 
 @dataclass(slots=True)
 class CoachReport:
@@ -311,7 +322,7 @@ def _coach_report(
 
 
 def coach_outcomes_report(
-    *, user: Any, start: date, end: date, team_id: int | None = None, rules: tuple[str, ...] = ()
+    *, user: Any, start: date, end: date, team_id: int | None = None, rules: tuple[str, ...] = RULES
 ) -> CoachReport:
     """What agents did with the coach's findings on the replies they sent on local days
     ``start``..``end``, per rule (``rules``, in that order), with the latest questions agents said
@@ -324,7 +335,7 @@ def coach_outcomes_report(
 
 
 def coach_outcomes_everyone(
-    *, start: date, end: date, team_id: int | None = None, rules: tuple[str, ...] = ()
+    *, start: date, end: date, team_id: int | None = None, rules: tuple[str, ...] = RULES
 ) -> CoachReport:
     """The same report over every agent, for the operator's command line (no user to check)."""
     return _coach_report(start=start, end=end, agent_id=None, team_id=team_id, rules=rules)
@@ -352,23 +363,8 @@ def coach_set_aside_answer_rows(*, start: date, end: date) -> list[dict[str, Any
     rows = []
     for items in by_reply.values():
         reply = items[0].message
-        earlier = (
-            Message.objects.filter(
-                ticket_id=reply.ticket_id, kind=MessageKind.REPLY, created_at__lt=reply.created_at
-            )
-            .order_by("-created_at")
-            .values_list("created_at", flat=True)
-            .first()
-        )
-        asked = Message.objects.filter(
-            ticket_id=reply.ticket_id,
-            kind=MessageKind.CUSTOMER,
-            automatic="",
-            created_at__lte=reply.created_at,
-        )
-        if earlier is not None:
-            asked = asked.filter(created_at__gt=earlier)
-        customer = "\n\n".join(m.visible_text for m in asked.order_by("created_at", "id")[:20])
+        asked = customer_messages_before(reply.ticket_id, reply)
+        customer = "\n\n".join(m.visible_text for m in asked)
         rows.append(
             {
                 "id": f"ticket-{reply.ticket_id}-message-{reply.pk}",

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from tanggap.analytics.selectors import default_filter
-from tanggap.assist.coach import RULES, finding_key
+from tanggap.assist.coach import finding_key
 from tanggap.assist.coaching import reply_check
 from tanggap.assist.outcomes import clean_keys
 from tanggap.assist.selectors import (
@@ -83,14 +83,14 @@ def report(request: AuthedRequest) -> HttpResponse:
     start, end = report_period(request)
     try:
         found = coach_outcomes_report(
-            user=request.user, start=start, end=end, team_id=parse_int(request.GET.get("team")), rules=RULES
+            user=request.user, start=start, end=end, team_id=parse_int(request.GET.get("team"))
         )
     except NotFound:
         raise Http404 from None
     except ApplicationError as exc:
         messages.error(request, error_message(exc))
         today = default_filter()
-        found = coach_outcomes_report(user=request.user, start=today.start, end=today.end, rules=RULES)
+        found = coach_outcomes_report(user=request.user, start=today.start, end=today.end)
     return render(
         request,
         "web/reports/coach.html",
