@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from tanggap.assist.coach import (
     EXPLANATIONS,
     RULES,
+    THOROUGHNESS_CODES,
     CoachContext,
     Finding,
     RecoveryOption,
@@ -306,6 +307,25 @@ def test_unanswered_questions_are_listed_once_each() -> None:
         None,
     )
     assert finding.quote == finding.params["question"] == "Dan jam berapa tutupnya?"
+
+
+def test_a_finding_says_what_the_draft_lacks_and_how_sure_it_is() -> None:
+    customer = "Kapan paket saya sampai? Berapa ongkirnya? Bisa bayar pakai OVO?"
+    draft = "Halo Kak, paket Anda sedang kami proses dan akan segera dikirim."
+    found = {
+        f.quote: (f.code, f.severity, f.params["reason"])
+        for f in only(draft, CoachContext(customer_text=customer), "thoroughness")
+    }
+    assert found == {
+        "Kapan paket saya sampai?": ("thoroughness.no_time", "warning", "no_time"),
+        "Berapa ongkirnya?": ("thoroughness.no_amount", "warning", "no_amount"),
+        "Bisa bayar pakai OVO?": ("thoroughness.unanswered", "info", "no_name"),
+    }
+    steps = CoachContext(customer_text="My parcel is damaged. What should I do?")
+    [finding] = only("Hi, we are sorry to hear that.", steps, "thoroughness")
+    assert (finding.code, finding.severity) == ("thoroughness.no_steps", "warning")
+    for code in THOROUGHNESS_CODES:
+        assert code in EXPLANATIONS
 
 
 def test_questions_answered_in_other_words_pass() -> None:

@@ -116,16 +116,22 @@ def test_the_report_counts_per_rule_and_an_agent_sees_only_their_own(
     )
     assert rows["thoroughness"].set_aside_share == 1.0 and rows["blame"].set_aside_share is None
     assert report.replies == 1
+    kinds = {row.code: row.set_aside for row in report.thoroughness if row.shown}
+    assert kinds == {"thoroughness.no_time": 1, "thoroughness.unanswered": 1}
     assert {o.quote for o in report.set_aside_questions} == {
         "Kapan uang saya dikembalikan?",
         "Apakah ongkirnya juga kembali?",
     }
     mine = coach_outcomes_report(user=agent, start=today, end=today, rules=("thoroughness",))
     assert mine.agent_id == agent.pk and mine.rules[0].shown == 0 and not mine.set_aside_questions
+    assert mine.thoroughness == []  # no thoroughness finding, no rows of its kinds
 
     body = client.get(reverse("web:reports_coach")).content.decode()
     assert 'data-rule="thoroughness"' in body and "Kapan uang saya dikembalikan?" in body
     assert "100 %" in body
+    # The same findings by what the draft lacked.
+    kinds = body.split("by what the draft lacked")[1].split("</table>")[0]
+    assert 'data-code="thoroughness.no_time"' in kinds and "“When” with no time stated" in kinds
     client.force_login(agent)
     body = client.get(reverse("web:reports_coach")).content.decode()
     assert "Kapan uang saya dikembalikan?" not in body and "None in this period." in body
@@ -146,14 +152,18 @@ def test_the_command_line_prints_the_figures_and_exports_the_questions(client, a
     out = tmp_path / "questions.jsonl"
     result = CliRunner().invoke(cli.main, ["assist", "outcomes", "--json", "--export-questions", str(out)])
     assert result.exit_code == 0, result.output
-    figures = {row["rule"]: row for row in map(json.loads, result.stdout.splitlines())}
-    assert (figures["thoroughness"]["set_aside"], figures["thoroughness"]["sent"]) == (1, 1)
+    figures = {(row["rule"], row.get("code")): row for row in map(json.loads, result.stdout.splitlines())}
+    assert (figures["thoroughness", None]["set_aside"], figures["thoroughness", None]["sent"]) == (1, 1)
+    # The same findings by what the draft lacked: no time for the "when", and words for the other.
+    assert (figures["thoroughness", "thoroughness.no_time"]["set_aside"]) == 1
+    assert (figures["thoroughness", "thoroughness.unanswered"]["sent"]) == 1
+    assert sum(row["sent"] + row["set_aside"] for key, row in figures.items() if key[1]) == 2
     (row,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert row["customer"] == QUESTIONS
     assert row["reply"] == "Halo Siti, pesanan Anda sudah kami batalkan."
-    assert sorted((q["text"], q["answered"]) for q in row["questions"]) == [
-        ("Apakah ongkirnya juga kembali?", False),
-        ("Kapan uang saya dikembalikan?", True),
+    assert sorted((q["text"], q["answered"], q["finding"]) for q in row["questions"]) == [
+        ("Apakah ongkirnya juga kembali?", False, "thoroughness.unanswered"),
+        ("Kapan uang saya dikembalikan?", True, "thoroughness.no_time"),
     ]
     assert row["lang"] == "id" and row["split"] == "field"
     # The export judges the rule on the team's own mail: one question flagged that the agent set aside.
@@ -179,6 +189,9 @@ def test_the_api_gives_the_same_report(client, admin, agent, receive):
     assert (rules["thoroughness"]["set_aside"], rules["thoroughness"]["sent"]) == (1, 1)
     assert rules["thoroughness"]["set_aside_share"] == 0.5 and body["agent_id"] is None
     assert [q["question"] for q in body["set_aside_questions"]] == ["Kapan uang saya dikembalikan?"]
+    kinds = {row["code"]: row for row in body["thoroughness"]}
+    assert kinds["thoroughness.no_time"]["set_aside"] == 1 and kinds["thoroughness.no_time"]["sent"] == 0
+    assert sum(row["set_aside"] + row["sent"] for row in kinds.values()) == 2
     own = get(agent).json()
     assert own["agent_id"] == agent.pk and own["replies"] == 0 and not own["set_aside_questions"]
     assert get(agent, start="2026-05-10", end="2026-05-01").status_code == 422

@@ -70,6 +70,22 @@ def test_a_finding_the_agent_sets_aside_stays_aside_for_this_draft(client, admin
     assert 'data-coach-rule="thoroughness"' in body and "set aside" not in body
 
 
+def test_a_question_judged_by_words_alone_is_shown_as_maybe_unanswered(client, admin, receive, english):
+    result = receive("Kapan uang saya dikembalikan? Apakah ongkirnya juga kembali?")
+    client.force_login(admin)
+    body = client.post(
+        reverse("web:ticket_coach", args=[result.ticket.pk]),
+        {"text": "Halo Siti, pesanan sudah kami batalkan."},
+    ).content.decode()
+    when, shipping = body.split("Kapan uang saya dikembalikan?")[0], body.split("</li>")[1]
+    assert "coach-warning" in when.rsplit("<li", 1)[1] and "Unanswered question" in when.rsplit("<li", 1)[1]
+    assert "no time, date or day" in body.split("</li>")[0]
+    assert "Apakah ongkirnya juga kembali?" in shipping
+    assert (
+        "coach-info" in shipping and "Maybe unanswered" in shipping and "choose “It is answered”" in shipping
+    )
+
+
 def test_the_coach_is_a_404_for_a_ticket_the_agent_may_not_see(
     client, make_agent, make_team, ticket, english
 ):

@@ -16,6 +16,20 @@ from tanggap.core.text import STOPWORDS, stem_en, stem_id, tokens, word_set
 from .blame import BLAME
 from .questions import MAX_CHARS, Question, sentence_spans
 
+# Why a question looks unanswered. The first four are said by what the draft plainly lacks and are
+# seldom wrong; the last four only by which words it uses, and an answer in other words looks the same.
+NO_TIME = "no_time"  # asks when (or how long); the draft states no time, date or day
+NO_AMOUNT = "no_amount"  # asks how much or how many; the draft states no amount
+NO_STEPS = "no_steps"  # asks what to do; the draft gives no steps
+PUT_OFF = "put_off"  # the draft only puts it off: "we'll check and let you know"
+NOT_TAKEN_UP = "not_taken_up"  # asks to look into something; the draft neither reports nor takes it up
+NO_NAME = "no_name"  # the draft never says the name the question asks about ("OVO", "API")
+NOT_NAMED = "not_named"  # the draft names none of what the question alone asks about
+FEW_WORDS = "few_words"  # the draft names too little of what the question asks about
+REASONS = (NO_TIME, NO_AMOUNT, NO_STEPS, PUT_OFF, NOT_TAKEN_UP, NO_NAME, NOT_NAMED, FEW_WORDS)
+# The reasons that rest on words alone: the coach says these are worth a look, not that they are missed.
+BY_WORDS = frozenset({NOT_TAKEN_UP, NO_NAME, NOT_NAMED, FEW_WORDS})
+
 
 def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
@@ -269,7 +283,15 @@ def _content_words(question: Question) -> list[str]:
 
 
 def unanswered(asked: list[Question], draft_text: str, customer_text: str = "") -> list[Question]:
-    """The questions of ``asked`` (found in ``customer_text``) that ``draft_text`` does not seem to answer.
+    """The questions of ``asked`` (found in ``customer_text``) that ``draft_text`` does not seem to answer."""
+    return [question for question, _ in unanswered_why(asked, draft_text, customer_text)]
+
+
+def unanswered_why(
+    asked: list[Question], draft_text: str, customer_text: str = ""
+) -> list[tuple[Question, str]]:
+    """The questions of ``asked`` (found in ``customer_text``) that ``draft_text`` does not seem to
+    answer, each with why (one of ``REASONS``).
 
     A word of the draft that names what one question asks about answers that question, not its
     neighbours through the thesaurus: to "Is the blue one in stock? When will the red one be
@@ -293,7 +315,7 @@ def unanswered(asked: list[Question], draft_text: str, customer_text: str = "") 
     # What each question alone asks about: the message's common subject ("bagasi" in "Bagasi saya
     # tidak muncul… Di mana bagasi saya? Apa yang harus saya lakukan?") belongs to none of them.
     own = [n - contexts[j] for j, n in enumerate(named)]
-    out = []
+    out: list[tuple[Question, str]] = []
     for i, question in enumerate(asked):
         others = set().union(*(n for j, n in enumerate(named) if j != i)) - named[i]
         apart = set().union(*(n for j, n in enumerate(own) if j != i)) - named[i]
@@ -301,8 +323,9 @@ def unanswered(asked: list[Question], draft_text: str, customer_text: str = "") 
         if kinds[i] == "yes_no" and not alone and i == kinds.index("yes_no"):
             # Of several yes/no questions, a reply opening with "Yes" or "No" answers the first.
             alone = _opens_with_yes_or_no(draft_text)
-        if not answered(question, said, forms, others, alone=alone, context=contexts[i], apart=apart):
-            out.append(question)
+        why = why_unanswered(question, said, forms, others, alone=alone, context=contexts[i], apart=apart)
+        if why is not None:
+            out.append((question, why))
     return out
 
 
@@ -397,7 +420,7 @@ def _stated_apart(pattern: re.Pattern[str], draft_text: str, taken: set[str] | f
     return False
 
 
-def answered(
+def why_unanswered(
     question: Question,
     draft_text: str,
     forms: set[str],
@@ -406,9 +429,10 @@ def answered(
     alone: bool = False,
     context: set[str] | frozenset[str] = frozenset(),
     apart: set[str] | frozenset[str] | None = None,
-) -> bool:
-    """Whether ``draft_text`` (whose word forms are ``forms``) answers ``question``; ``taken`` are forms
-    that answer another question of the same message, which a thesaurus match here may not use.
+) -> str | None:
+    """Why ``draft_text`` (whose word forms are ``forms``) does not seem to answer ``question`` (one of
+    ``REASONS``), or None when it does. ``taken`` are forms that answer another question of the same
+    message, which a thesaurus match here may not use.
     ``alone``: no other question of the message asks as this one does ("when", "why", "how do I",
     "which ones", "what do I need", "how much", yes or no), so a time, a cause, steps, a list, a
     requirement, an amount or a "yes"/"no" the draft states answers it whatever its words.
@@ -419,16 +443,16 @@ def answered(
     not this one, when the kind of answer decides (``taken`` when not given)."""
     words = _content_words(question)
     if _RHETORICAL.search(question.text):
-        return True
+        return None
     if _CHECK_REQUEST.search(question.text):
         subject = {form for form in context if not form.startswith("~") and form not in _COMMON_STEMS}
-        return bool(subject & forms) or bool(_DEFERS.search(draft_text))
+        return None if subject & forms or _DEFERS.search(draft_text) else NOT_TAKEN_UP
     if not words:  # "Gimana ini?": nothing to check the draft against, but "what should I do?" takes steps
         if _asks_when(question.text):  # "How soon could I get it?" takes a time
-            return bool(_STATED_TIME.search(draft_text))
-        return not _HOW_TO.search(question.text) or bool(_STEPS.search(draft_text))
+            return None if _STATED_TIME.search(draft_text) else NO_TIME
+        return NO_STEPS if _HOW_TO.search(question.text) and not _STEPS.search(draft_text) else None
     if _REASON.search(question.text) and _CAUSE.search(draft_text):
-        return True  # "Apa alasannya?" is a "why", answered by a "karena"
+        return None  # "Apa alasannya?" is a "why", answered by a "karena"
     has_digits = bool(re.search(r"\d{3,}", draft_text))
     entities = {e.lower() for e in re.findall(r"(?<=\s)[A-Z]\w*[A-Z]\w*|\b[A-Z]{2,}\b", question.text)}
     matched = 0
@@ -452,9 +476,9 @@ def answered(
     asks_when = _asks_when(question.text)
     asks_amount = bool(_HOW_MUCH.search(question.text))
     if asks_when and not _STATED_TIME.search(draft_text):
-        return False
+        return NO_TIME
     if asks_amount and not _amount_answer(question.text, words).search(draft_text):
-        return False
+        return NO_AMOUNT
     # A name the customer asked about ("OVO", "PayPal") must come up, unless the question asks when
     # or how much and the draft says it (stated, past the two checks above) about the question's
     # subject: "Kapan dana masuk ke rekening BCA saya?" is answered by "dana Anda masuk dalam 3 hari kerja".
@@ -467,21 +491,23 @@ def answered(
     # are available for all payment events" answers "Does your API support webhooks for payment events?".
     most = plain_matched >= 2 and 2 * plain_matched >= plain
     if entities and not (stated and matched) and not listed and not most:
-        return bool(entities & forms)
+        return None if entities & forms else NO_NAME
     answer = _amount_answer(question.text, words) if kind == "how_much" else _ANSWER_OF_KIND.get(kind or "")
     if alone and answer:
         keep_apart = frozenset() if kind in _ANSWERS_ANYWHERE else taken if apart is None else apart
         if _stated_apart(answer, draft_text, keep_apart):
-            return True
+            return None
     if matched == 0 or (focus >= 2 and not focus_matched):
-        return False
+        return NOT_NAMED
     if _DEFERS.search(draft_text) and _only_deferred(words, taken, draft_text):
-        return False
+        return PUT_OFF
     if matched / len(words) >= _MIN_COVERAGE:
-        return True
+        return None
     if _WHY.search(question.text) and _CAUSE.search(draft_text) and matched:
-        return True
-    return bool(_YES_NO.search(question.text) and _YES_NO_ANSWER.search(draft_text))
+        return None
+    if _YES_NO.search(question.text) and _YES_NO_ANSWER.search(draft_text):
+        return None
+    return FEW_WORDS
 
 
 def _amount_answer(question_text: str, words: list[str]) -> re.Pattern[str]:

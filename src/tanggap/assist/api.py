@@ -126,6 +126,13 @@ class CoachRuleOut(Schema):
     set_aside_share: float | None = Field(description="set_aside of all three; None when there are none.")
 
 
+class CoachKindOut(CoachRuleOut):
+    code: str = Field(
+        description="What the draft lacked: thoroughness.no_time, no_amount, no_steps, put_off, or "
+        "thoroughness.unanswered (judged by words alone)."
+    )
+
+
 class CoachQuestionOut(Schema):
     ticket_id: int
     question: str
@@ -140,6 +147,9 @@ class CoachReportOut(Schema):
     team_id: int | None
     replies: int = Field(description="Replies sent with the coach on the page and at least one finding.")
     rules: list[CoachRuleOut]
+    thoroughness: list[CoachKindOut] = Field(
+        description="The thoroughness findings by what the draft lacked; empty when there are none."
+    )
     set_aside_questions: list[CoachQuestionOut] = Field(
         description="The latest questions an agent said were answered (at most 50)."
     )
@@ -362,6 +372,7 @@ def coach_report(request: HttpRequest, params: Query[ReportParams]) -> Any:
         "team_id": report.team_id,
         "replies": report.replies,
         "rules": [row.as_json() for row in report.rules],
+        "thoroughness": [row.as_json() for row in report.thoroughness],
         "set_aside_questions": [
             {"ticket_id": o.ticket_id, "question": o.quote, "agent_id": o.agent_id, "at": o.created_at}
             for o in report.set_aside_questions

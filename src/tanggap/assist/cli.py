@@ -182,6 +182,11 @@ def _answers_eval(as_json: bool, path: Path) -> None:
                 f"{figure['precision']:.3f}  recall {figure['recall']:.3f}  "
                 f"(tp {figure['tp']:.0f}, fp {figure['fp']:.0f}, fn {figure['fn']:.0f})"
             )
+            if not lang:
+                reasons = ", ".join(
+                    f"{reason} {c['tp']}/{c['fp']}" for reason, c in figure["by_reason"].items()
+                )
+                click.echo(f"    flags by reason, right/wrong: {reasons}")
 
 
 def _texts(stream: Any) -> Any:
@@ -367,14 +372,15 @@ def assist_outcomes(days: int, team: int | None, as_json: bool, export_questions
     start = end - timedelta(days=days - 1)
     report = coach_outcomes_everyone(start=start, end=end, team_id=team)
     if as_json:
-        for row in report.rules:
+        for row in [*report.rules, *report.thoroughness]:
             click.echo(json.dumps(row.as_json()))
     else:
         click.echo(f"{start} to {end}: replies sent with findings: {report.replies}")
-        click.echo(f"{'rule':<16}{'used':>7}{'set aside':>11}{'sent':>7}{'share set aside':>17}")
-        for row in report.rules:
+        click.echo(f"{'rule':<24}{'used':>7}{'set aside':>11}{'sent':>7}{'share set aside':>17}")
+        for row in [*report.rules, *report.thoroughness]:
             share = "-" if row.set_aside_share is None else f"{row.set_aside_share:.0%}"
-            click.echo(f"{row.rule:<16}{row.used:>7}{row.set_aside:>11}{row.sent:>7}{share:>17}")
+            name = f"  {row.code.removeprefix('thoroughness.')}" if row.code else row.rule
+            click.echo(f"{name:<24}{row.used:>7}{row.set_aside:>11}{row.sent:>7}{share:>17}")
     if export_questions is not None:
         rows = coach_set_aside_answer_rows(start=start, end=end)
         with export_questions.open("w", encoding="utf-8") as handle:

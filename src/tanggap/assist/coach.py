@@ -12,13 +12,21 @@ from typing import Literal
 
 from tanggap.core.text import guess_language
 
-from .answers import unanswered
+from .answers import BY_WORDS, unanswered_why
 from .blame import BLAME, PARTICIPLE_BASE
 from .durations import DURATION, NAMED_TIME, duration_hours, floor_phrase, format_hours, named_hours
 from .questions import questions, sentence_spans
 
 Situation = Literal["none", "minor_delay", "failure"]
 RULES: tuple[str, ...] = ("thank_vs_sorry", "real_apology", "honesty", "thoroughness", "blame")
+# What a thoroughness finding says the draft lacks; the last is judged by words alone.
+THOROUGHNESS_CODES: tuple[str, ...] = (
+    "thoroughness.no_time",
+    "thoroughness.no_amount",
+    "thoroughness.no_steps",
+    "thoroughness.put_off",
+    "thoroughness.unanswered",
+)
 MAX_DRAFT_CHARS = 10_000
 HIGH_ANGER = 0.5
 
@@ -108,10 +116,34 @@ EXPLANATIONS: dict[str, tuple[str, str]] = {
         ),
         gettext_noop("Smith, Bolton & Wagner 1999: a second failure after recovery hurts satisfaction most."),
     ),
+    "thoroughness.no_time": (
+        gettext_noop(
+            "The customer asked when; the draft gives no time, date or day, so they would have to write "
+            "again."
+        ),
+        gettext_noop("Answering every question in the first reply avoids a repeat contact."),
+    ),
+    "thoroughness.no_amount": (
+        gettext_noop(
+            "The customer asked how much or how many; the draft states no amount, so they would have to "
+            "write again."
+        ),
+        gettext_noop("Answering every question in the first reply avoids a repeat contact."),
+    ),
+    "thoroughness.no_steps": (
+        gettext_noop("The customer asked what to do; the draft gives no steps to follow."),
+        gettext_noop("Answering every question in the first reply avoids a repeat contact."),
+    ),
+    "thoroughness.put_off": (
+        gettext_noop(
+            "The draft only puts this question off; answer it now, or say when the customer will hear back."
+        ),
+        gettext_noop("Answering every question in the first reply avoids a repeat contact."),
+    ),
     "thoroughness.unanswered": (
         gettext_noop(
-            "The customer asked this and the draft does not seem to answer it; they would have to write "
-            "again."
+            "The draft does not mention what this question asks about. If it answers it in other "
+            "words, choose “It is answered”; if not, the customer would have to write again."
         ),
         gettext_noop("Answering every question in the first reply avoids a repeat contact."),
     ),
@@ -523,22 +555,25 @@ def _blame(draft: _Draft) -> list[Finding]:
 
 
 def _thoroughness(draft: _Draft) -> list[Finding]:
+    """Each question the draft does not seem to answer. What the draft plainly lacks (a time for
+    "when", an amount for "how much", steps for "what do I do", an answer it only puts off) is a
+    warning with its own wording; a question judged by words alone is only worth a look ("info"),
+    since an answer in other words looks the same."""
     if not draft.context.customer_text:
         return []
+    customer = draft.context.customer_text
     return [
         Finding(
             "thoroughness",
-            "thoroughness.unanswered",
+            "thoroughness.unanswered" if why in BY_WORDS else f"thoroughness.{why}",
             0,
             0,
             question.text,
             None,
-            "warning",
-            {"question": question.text},
+            "info" if why in BY_WORDS else "warning",
+            {"question": question.text, "reason": why},
         )
-        for question in unanswered(
-            questions(draft.context.customer_text), draft.text, draft.context.customer_text
-        )
+        for question, why in unanswered_why(questions(customer), draft.text, customer)
     ]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .answers import unanswered
+from .answers import REASONS, unanswered_why
 from .coach import RULES, CoachContext, check
 from .questions import Question
 
@@ -66,15 +66,31 @@ def labelled_questions(row: Mapping[str, Any]) -> list[Question]:
     return asked
 
 
-def evaluate_answers(rows: Iterable[Mapping[str, Any]]) -> dict[str, float]:
-    """``{"tp", "fp", "fn", "precision", "recall"}`` of "this question is unanswered" over ``rows``."""
+def evaluate_answers(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """``{"tp", "fp", "fn", "precision", "recall"}`` of "this question is unanswered" over ``rows``,
+    and ``"by_reason"``: for each reason the rule gave (``answers.REASONS``), its flags that were right
+    (``tp``) and wrong (``fp``), and their precision."""
     counter = {"tp": 0, "fp": 0, "fn": 0}
+    by_reason = {reason: {"tp": 0, "fp": 0} for reason in REASONS}
     for row in rows:
-        flagged = {q.text for q in unanswered(labelled_questions(row), row["reply"], row["customer"])}
+        flagged = unanswered_why(labelled_questions(row), row["reply"], row["customer"])
+        reasons = {question.text: why for question, why in flagged}
         for item in row["questions"]:
-            _count(counter, item["text"] in flagged, not item["answered"])
+            why = reasons.get(item["text"])
+            _count(counter, why is not None, not item["answered"])
+            if why is not None:
+                by_reason[why]["fp" if item["answered"] else "tp"] += 1
     tp, fp, fn = counter["tp"], counter["fp"], counter["fn"]
-    return {**counter, "precision": _rate(tp, tp + fp), "recall": _rate(tp, tp + fn)}
+    return {
+        **counter,
+        "precision": _rate(tp, tp + fp),
+        "recall": _rate(tp, tp + fn),
+        "by_reason": {
+            reason: {**c, "precision": _rate(c["tp"], c["tp"] + c["fp"])}
+            for reason, c in by_reason.items()
+            if c["tp"] or c["fp"]
+        },
+    }
 
 
 def _count(counter: dict[str, int], predicted: bool, expected: bool) -> None:

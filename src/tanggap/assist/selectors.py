@@ -20,7 +20,7 @@ from tanggap.accounts.models import Team
 from tanggap.accounts.permissions import can, can_for_team
 from tanggap.accounts.selectors import user_team_ids
 from tanggap.analytics.selectors import ReportFilter, report_scope
-from tanggap.assist.coach import RULES
+from tanggap.assist.coach import RULES, THOROUGHNESS_CODES
 from tanggap.assist.coaching import customer_messages_before
 from tanggap.assist.models import FAILURE_TYPES, CoachOutcome, RecoveryOffer, RecoveryPolicy
 from tanggap.core.errors import NotFound, PermissionDenied
@@ -261,6 +261,7 @@ class CoachRuleRow:
     used: int = 0
     set_aside: int = 0
     sent: int = 0
+    code: str = ""  # set on the rows of one kind of finding ("thoroughness.no_time")
 
     @property
     def shown(self) -> int:
@@ -274,6 +275,7 @@ class CoachRuleRow:
     def as_json(self) -> dict[str, Any]:
         return {
             "rule": self.rule,
+            **({"code": self.code} if self.code else {}),
             "used": self.used,
             "set_aside": self.set_aside,
             "sent": self.sent,
@@ -289,6 +291,8 @@ class CoachReport:
     team_id: int | None
     replies: int = 0  # replies sent with the coach on the page and at least one finding
     rules: list[CoachRuleRow] = field(default_factory=list)
+    # The thoroughness findings by what the draft lacked (``THOROUGHNESS_CODES``); empty with none.
+    thoroughness: list[CoachRuleRow] = field(default_factory=list)
     set_aside_questions: list[CoachOutcome] = field(default_factory=list)
 
 
@@ -307,11 +311,16 @@ def _coach_report(
         qs = qs.filter(team_id=team_id)
     report = CoachReport(start=start, end=end, agent_id=agent_id, team_id=team_id)
     per_rule = {rule: CoachRuleRow(rule=rule) for rule in rules}
-    for row in qs.values("rule", "outcome").annotate(n=Count("id")):
-        target = per_rule.get(row["rule"])
-        if target is not None and row["outcome"] in CoachOutcome.Outcome.values:
-            setattr(target, row["outcome"], row["n"])
+    per_code = {code: CoachRuleRow(rule="thoroughness", code=code) for code in THOROUGHNESS_CODES}
+    for row in qs.values("rule", "code", "outcome").annotate(n=Count("id")):
+        if row["outcome"] not in CoachOutcome.Outcome.values:
+            continue
+        for target in (per_rule.get(row["rule"]), per_code.get(row["code"])):
+            if target is not None:
+                setattr(target, row["outcome"], getattr(target, row["outcome"]) + row["n"])
     report.rules = list(per_rule.values())
+    if "thoroughness" in per_rule and per_rule["thoroughness"].shown:
+        report.thoroughness = list(per_code.values())
     report.replies = qs.values("message_id").distinct().count()
     report.set_aside_questions = list(
         qs.filter(rule="thoroughness", outcome=CoachOutcome.Outcome.SET_ASIDE)
@@ -377,6 +386,7 @@ def coach_set_aside_answer_rows(*, start: date, end: date) -> list[dict[str, Any
                         "text": o.quote,
                         "answered": o.outcome == CoachOutcome.Outcome.SET_ASIDE,
                         "agent": o.outcome,
+                        "finding": o.code,
                     }
                     for o in items
                 ],

@@ -32,6 +32,16 @@ RULE_LABELS = {
     "thoroughness": gettext_lazy("Unanswered question"),
     "blame": gettext_lazy("Blame or argument"),
 }
+# A thoroughness finding judged by words alone is worth a look, not a certain miss.
+MAYBE_UNANSWERED = gettext_lazy("Maybe unanswered")
+# What the draft lacked, for the report's rows of thoroughness findings.
+THOROUGHNESS_LABELS = {
+    "thoroughness.no_time": gettext_lazy("“When” with no time stated"),
+    "thoroughness.no_amount": gettext_lazy("“How much” with no amount stated"),
+    "thoroughness.no_steps": gettext_lazy("“What do I do” with no steps"),
+    "thoroughness.put_off": gettext_lazy("Only put off"),
+    "thoroughness.unanswered": gettext_lazy("Not mentioned (judged by words)"),
+}
 SITUATION_LABELS = {
     "none": gettext_lazy("No delay or failure"),
     "minor_delay": gettext_lazy("A small delay"),
@@ -41,6 +51,12 @@ SITUATION_LABELS = {
 
 def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() and len(value) < 12 else None
+
+
+def _label(rule: str, code: str) -> str:
+    if code == "thoroughness.unanswered":
+        return str(MAYBE_UNANSWERED)
+    return str(RULE_LABELS.get(rule, rule))
 
 
 @ticket_action
@@ -68,7 +84,7 @@ def ticket_coach(request: AuthedRequest, ticket: Ticket) -> HttpResponse:
             "chosen": situation if situation in ("none", "minor_delay", "failure") else "auto",
             "situations": SITUATION_LABELS,
             "rules": RULE_LABELS,
-            "findings": [(RULE_LABELS.get(f.rule, f.rule), f, finding_key(f.rule, f.quote)) for f in shown],
+            "findings": [(_label(f.rule, f.code), f, finding_key(f.rule, f.quote)) for f in shown],
             "dismissed": len(result.findings) - len(shown),
             "policies": policies,
             "policy_id": policy_id,
@@ -99,5 +115,8 @@ def report(request: AuthedRequest) -> HttpResponse:
             "view_all": found.agent_id is None,
             "teams": recovery_report_teams(user=request.user),
             "rows": [(RULE_LABELS.get(row.rule, row.rule), row) for row in found.rules],
+            "thoroughness_rows": [
+                (THOROUGHNESS_LABELS.get(row.code, row.code), row) for row in found.thoroughness
+            ],
         },
     )
