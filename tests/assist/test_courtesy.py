@@ -1,4 +1,5 @@
-"""The courteous close of a message, and why the tone and intents are read without it."""
+"""The courtesies of a message (its close, and thanks that open a "but"), and why the tone and intents
+are read without them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tanggap.assist.classify import classify
-from tanggap.assist.courtesy import without_closing
+from tanggap.assist.courtesy import without_closing, without_opening_thanks
 
 
 @pytest.mark.parametrize(
@@ -61,3 +62,60 @@ def test_a_complaint_signed_with_thanks_is_no_praise() -> None:
     thanks = classify("Terima kasih banyak, pelayanannya cepat sekali!")
     assert "praise" in thanks.intents
     assert thanks.sentiment == "positive"
+
+
+@pytest.mark.parametrize(
+    ("text", "body"),
+    [
+        ("Thanks for the tip, but the code still isn't arriving.", "but the code still isn't arriving."),
+        ("Makasih kak, tapi saldo saya belum masuk juga.", "tapi saldo saya belum masuk juga."),
+        (
+            "Thank you for your reply. Unfortunately the app still crashes.",
+            "Unfortunately the app still crashes.",
+        ),
+        ("Hi Lina, thanks for the quick answer, but it did not help.", "but it did not help."),
+        ("Terima kasih atas jawabannya kak. Namun masalahnya masih sama.", "Namun masalahnya masih sama."),
+        ("Makasih Kak Tari, tapi voucher saya belum masuk.", "tapi voucher saya belum masuk."),
+        # what the customer did with the answer, before the "but"
+        ("Terima kasih, sudah saya coba tapi tetap tidak bisa.", "sudah saya coba tapi tetap tidak bisa."),
+        ("Thanks, I tried that but the error is still there.", "I tried that but the error is still there."),
+    ],
+)
+def test_thanks_that_open_a_but_are_left_out(text: str, body: str) -> None:
+    assert without_opening_thanks(text) == body
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks, my refund came through. But can I get a receipt?",  # the thanks are praise
+        "Terima kasih atas layanannya selama ini, sangat membantu. Tapi karena saya pindah, saya berhenti.",
+        "Thanks, it works but slowly.",  # "it works" is no name to address
+        "Thanks for nothing. Your service is awful.",
+        "Terima kasih sudah membalas, tapi",  # nothing after the "but"
+        "The code never arrives, but thanks anyway.",
+        "",
+    ],
+)
+def test_thanks_that_do_not_open_a_but_stay(text: str) -> None:
+    assert without_opening_thanks(text) == text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_without_the_opening_thanks_is_an_end_of_the_text(text: str) -> None:
+    assert text.endswith(without_opening_thanks(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks, but nothing has changed on my side yet.",
+        "Terima kasih, tapi sampai sekarang belum ada perubahan di sisi saya.",
+        "Thank you for your reply. Unfortunately the app still crashes when I open it.",
+        "Makasih kak, tapi saldo saya belum masuk juga.",
+    ],
+)
+def test_a_follow_up_that_thanks_and_then_says_it_did_not_help_is_no_praise(text: str) -> None:
+    signals = classify(text)
+    assert "praise" not in signals.intents and signals.sentiment == "negative", signals

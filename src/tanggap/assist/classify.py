@@ -15,7 +15,7 @@ from typing import Any
 
 import py3langid
 
-from tanggap.assist.courtesy import without_closing
+from tanggap.assist.courtesy import without_courtesy
 from tanggap.assist.linear import SharedVocabulary, TextModel, load
 from tanggap.assist.questions import Question, questions
 from tanggap.core.text import guess_language
@@ -150,8 +150,9 @@ def classify(text: str, *, directory: Path = MODELS_DIR) -> Signals:
     read = _read(loaded, side, text)
     if "praise" in read.intents or read.sentiment == "positive":
         # A courteous close reads as praise and lifts the tone: "The OTP code never reaches my phone ...
-        # Thank you for your help." is a complaint. What the message says without it decides.
-        body = without_closing(text)
+        # Thank you for your help." is a complaint, and so is "Thanks for the tip, but the code still
+        # isn't arriving". What the message says without the courtesy decides.
+        body = without_courtesy(text)
         if body != text:
             read = _read(loaded, side, body)
     asked = questions(text, language if language != "other" else "")

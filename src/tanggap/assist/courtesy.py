@@ -1,9 +1,14 @@
-"""The courteous close of a customer's message ("Thanks.", "Thank you for your help. Daniel",
-"Terima kasih. Surya") and its removal before the tone and intents are read.
+"""The courtesies of a customer's message, and their removal before the tone and intents are read:
+the close ("Thanks.", "Thank you for your help. Daniel", "Terima kasih. Surya"), and thanks that open
+a "but" ("Thanks for the tip, but the code still isn't arriving", "Makasih kak, tapi saldo saya belum
+masuk juga").
 
-Pure: no Django. Customers end a complaint with thanks out of politeness; read with it, "The OTP code
-never reaches my phone ... Thank you for your help." showed as positive and as praise. A message that
-is nothing but thanks keeps it: then the thanks is the message.
+Pure: no Django. Customers end a complaint with thanks out of politeness, and open a follow-up to a
+reply that did not help with thanks for it; read with the thanks, "The OTP code never reaches my phone
+... Thank you for your help." showed as positive and as praise, and so did "Thank you for your reply.
+Unfortunately the app still crashes". A message that is nothing but thanks keeps it: then the thanks is
+the message. Thanks followed by anything but a "but" ("Thanks, my refund came through", "Terima kasih
+atas layanannya selama ini, sangat membantu. Tapi…") are kept: they may be the praise.
 """
 
 from __future__ import annotations
@@ -48,6 +53,30 @@ _CLOSING_TAIL = re.compile(
 _NAME_LINE = re.compile(r"^[\s\-–—~*]*[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,2}[\s.,]*$")
 _MAX_LINES = 6  # closing lines looked at, from the end
 
+# Thanks at the start for what the team said or did ("for the tip", "atas jawabannya"), with whom it
+# is said to ("kak", "Lina"), then "but": the thanks is courtesy, the message starts at the "but". The
+# runs of spaces and punctuation are possessive (``*+``), so that a long run cannot be tried in every split.
+_WORD = r"[^\s,.!?;:…]+"  # a word, without the punctuation that ends a phrase
+_BUT = r"\b(?:but|however|unfortunately|sadly|tapi|tetapi|namun|sayangnya|cuma|akan\s+tetapi)\b"
+_NAME = r"(?-i:[A-Z][\w'’.-]*)"
+_WORD_AFTER_BUT = re.compile(rf"{_BUT}\W*\w", _I)
+_OPENING_THANKS_BUT = re.compile(
+    rf"^[\s\W]*+(?:(?:hi|hello|halo|hai|dear)(?:\s+{_NAME}){{0,2}}[\s,.!]++)?"
+    r"(?:(?:many\s+|big\s+)?(?:thanks|thank\s+you|thankyou|thx|ty)(?:\s+(?:so\s+much|very\s+much|a\s+lot|again))?"
+    rf"(?:\s+for\s+(?:{_WORD}\s+){{0,3}}{_WORD})?"
+    r"|(?:terima\s*kasih|makasih|makasi|trims|tks|thx)(?:\s+(?:banyak|ya|yah|yaa|sebelumnya))*"
+    rf"(?:\s+(?:atas|untuk|buat|sudah|udah|telah)\s+(?:{_WORD}\s+){{0,3}}{_WORD})?)"
+    rf"(?:[\s,]++(?:kak|min|gan|sis|pak|bu|mas|mbak|{_NAME})){{0,2}}"
+    r"[\s,.!;:…-]*+"
+    # then, perhaps after what the customer did with the answer ("sudah saya coba", "I tried that"), "but"
+    r"(?=(?:(?:sudah|udah)\s+(?:saya\s+)?(?:coba|cek|lakukan|ikuti)\w*"
+    r"|i(?:'ve|\s+have)?\s+(?:tried|did|followed)\s+(?:that|it|this|the\s+steps|your\s+\w+))?"
+    rf"(?:\s+(?:sesuai|as|like)\s+(?:{_WORD}\s+){{0,3}}{_WORD})?"
+    r"[\s,.!;:…-]*+"
+    rf"{_BUT})",
+    _I,
+)
+
 
 def without_closing(text: str) -> str:
     """``text`` without the thanks, sign-off and name it ends with; ``text`` itself when nothing else is
@@ -70,3 +99,19 @@ def without_closing(text: str) -> str:
     body = "\n".join(lines[:cut]).rstrip()
     body = _CLOSING_TAIL.sub("", body).rstrip()
     return body if any(ch.isalnum() for ch in body) else text
+
+
+def without_opening_thanks(text: str) -> str:
+    """``text`` after the thanks it opens with when a "but" follows them ("Thanks for the tip, but the
+    code still isn't arriving" → "but the code still isn't arriving"); ``text`` itself when it does
+    not open so, or when nothing but the "but" is left."""
+    match = _OPENING_THANKS_BUT.match(text)
+    if match is None:
+        return text
+    rest = text[match.end() :]
+    return rest if _WORD_AFTER_BUT.search(rest) else text
+
+
+def without_courtesy(text: str) -> str:
+    """``text`` without its courteous close and without the thanks that open a "but"."""
+    return without_opening_thanks(without_closing(text))
