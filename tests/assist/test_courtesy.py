@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tanggap.assist.classify import classify
-from tanggap.assist.courtesy import without_closing, without_opening_thanks
+from tanggap.assist.courtesy import without_closing, without_opening_thanks, without_opening_thanks_sentence
 
 
 @pytest.mark.parametrize(
@@ -105,6 +105,7 @@ def test_thanks_that_do_not_open_a_but_stay(text: str) -> None:
 @given(st.text(max_size=300))
 def test_without_the_opening_thanks_is_an_end_of_the_text(text: str) -> None:
     assert text.endswith(without_opening_thanks(text))
+    assert text.endswith(without_opening_thanks_sentence(text))
 
 
 @pytest.mark.parametrize(
@@ -119,3 +120,57 @@ def test_without_the_opening_thanks_is_an_end_of_the_text(text: str) -> None:
 def test_a_follow_up_that_thanks_and_then_says_it_did_not_help_is_no_praise(text: str) -> None:
     signals = classify(text)
     assert "praise" not in signals.intents and signals.sentiment == "negative", signals
+
+
+@pytest.mark.parametrize(
+    ("text", "rest"),
+    [
+        ("Thank you for the reply. The parcel still has not arrived.", "The parcel still has not arrived."),
+        ("Thanks. I did that and now I can't log in.", "I did that and now I can't log in."),
+        ("Terima kasih atas balasannya, Kak.\nPaket saya belum sampai.", "Paket saya belum sampai."),
+        ("Terima kasih infonya kak. Saya kecewa.", "Saya kecewa."),
+        ("Hi Lina, thanks for your quick answer! It still fails.", "It still fails."),
+    ],
+)
+def test_a_sentence_of_thanks_for_the_reply_is_found(text: str, rest: str) -> None:
+    assert without_opening_thanks_sentence(text) == rest
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks for fixing it so quickly. If it happens again, should I reply here?",  # thanks for a deed
+        "Terima kasih sudah jujur mengakui kesalahan. Itu yang membuat saya tetap loyal.",
+        "Thanks, my refund came through.",  # one sentence: the thanks are its subject
+        "Thank you!",
+        "The parcel is late. Thanks.",
+    ],
+)
+def test_other_openings_are_kept(text: str) -> None:
+    assert without_opening_thanks_sentence(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks. I did that and now I can't log in at all.",
+        "Thank you for the reply. The parcel still has not arrived and nobody answers the phone.",
+        "Terima kasih. Saya sudah ikuti langkahnya, sekarang malah tidak bisa login sama sekali.",
+        "Thanks for the update. I'm really disappointed, this is the third time.",
+    ],
+)
+def test_thanks_for_the_reply_before_a_complaint_is_no_praise(text: str) -> None:
+    signals = classify(text)
+    assert "praise" not in signals.intents and signals.sentiment == "negative", signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks for answering. Is there a training webinar for new users next month?",
+        "Thanks. The item arrived safely.",  # the rest is plain, not a complaint: the thanks may be praise
+        "Thanks for fixing it so quickly. If it happens again, should I reply to this email?",
+    ],
+)
+def test_thanks_before_anything_but_a_complaint_keep_their_praise(text: str) -> None:
+    assert "praise" in classify(text).intents

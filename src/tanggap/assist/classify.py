@@ -15,7 +15,7 @@ from typing import Any
 
 import py3langid
 
-from tanggap.assist.courtesy import without_courtesy
+from tanggap.assist.courtesy import without_courtesy, without_opening_thanks_sentence
 from tanggap.assist.linear import SharedVocabulary, TextModel, load
 from tanggap.assist.questions import Question, questions
 from tanggap.core.text import guess_language
@@ -143,11 +143,18 @@ _STILL_WRONG = re.compile(
 )
 
 
+# How sure the tone must be that what follows an opening "Thank you for the reply." complains. Short
+# plain sentences read negative often enough ("The item arrived safely.": 0.70) to need a high bar; the
+# complaints such follow-ups make read 0.89 and more.
+_COMPLAINING = 0.8
+
+
 def classify(text: str, *, directory: Path = MODELS_DIR) -> Signals:
     loaded = models(directory)
     language = language_of(text)
     side = "id" if language == "id" else "en"
     read = _read(loaded, side, text)
+    body = text
     if "praise" in read.intents or read.sentiment == "positive":
         # A courteous close reads as praise and lifts the tone: "The OTP code never reaches my phone ...
         # Thank you for your help." is a complaint, and so is "Thanks for the tip, but the code still
@@ -155,6 +162,14 @@ def classify(text: str, *, directory: Path = MODELS_DIR) -> Signals:
         body = without_courtesy(text)
         if body != text:
             read = _read(loaded, side, body)
+    if "praise" in read.intents or read.sentiment == "positive":
+        # Thanks that open a follow-up ("Thank you for the reply. The parcel still has not arrived.")
+        # are courtesy when the rest complains; when it does not, they may be the praise.
+        rest = without_opening_thanks_sentence(body)
+        if rest != body:
+            again = _read(loaded, side, rest)
+            if again.sentiment_scores["negative"] >= _COMPLAINING:
+                read = again
     asked = questions(text, language if language != "other" else "")
     intents = [i for i in read.intents if i != "praise" or not _STILL_WRONG.search(text)]
     if asked and "question" not in intents:

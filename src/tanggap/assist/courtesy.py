@@ -77,6 +77,28 @@ _OPENING_THANKS_BUT = re.compile(
     _I,
 )
 
+# A sentence of thanks for the reply that opens the message: "Thank you for the reply.", "Terima kasih
+# atas balasannya, Kak." Courtesy when what follows is a complaint. Thanks for what the team did ("for
+# fixing it so quickly") are praise, and are not read so.
+_REPLY_EN = (
+    r"(?:the|your)\s+(?:(?:quick|fast|prompt|kind|swift)\s+)?(?:reply|response|answer|update|info|information"
+    r"|tip|suggestion|advice|explanation|help|assistance|email|e-mail|message|feedback)"
+)
+_REPLY_ID = (
+    r"(?:balasan|jawaban|info|informasi|respon|respons|tanggapan|penjelasan|saran|bantuan|update|masukan|email)"
+    r"(?:nya)?(?:\s+(?:yang\s+)?(?:cepat|cepatnya))?"
+)
+_OPENING_THANKS_SENTENCE = re.compile(
+    rf"^[\s\W]*+(?:(?:hi|hello|halo|hai|dear)(?:\s+{_NAME}){{0,2}}[\s,.!]++)?"
+    r"(?:(?:many\s+|big\s+)?(?:thanks|thank\s+you|thankyou|thx|ty)(?:\s+(?:so\s+much|very\s+much|a\s+lot|again))?"
+    rf"(?:\s+for\s+{_REPLY_EN})?"
+    r"|(?:terima\s*kasih|makasih|makasi|trims|tks|thx)(?:\s+(?:banyak|ya|yah|yaa|sebelumnya))*"
+    rf"(?:\s+(?:(?:atas|untuk|buat)\s+)?{_REPLY_ID})?)"
+    rf"(?:[\s,]++(?:kak|min|gan|sis|pak|bu|mas|mbak|{_NAME})){{0,2}}"
+    r"\s*+(?:[.!]++|\n)\s*+",
+    _I,
+)
+
 
 def without_closing(text: str) -> str:
     """``text`` without the thanks, sign-off and name it ends with; ``text`` itself when nothing else is
@@ -115,3 +137,14 @@ def without_opening_thanks(text: str) -> str:
 def without_courtesy(text: str) -> str:
     """``text`` without its courteous close and without the thanks that open a "but"."""
     return without_opening_thanks(without_closing(text))
+
+
+def without_opening_thanks_sentence(text: str) -> str:
+    """``text`` after the sentence of thanks it opens with ("Thank you for the reply. The parcel still
+    has not arrived." → "The parcel still has not arrived."); ``text`` itself when it does not open
+    so, or when nothing else is left."""
+    match = _OPENING_THANKS_SENTENCE.match(text)
+    if match is None:
+        return text
+    rest = text[match.end() :]
+    return rest if any(ch.isalnum() for ch in rest) else text
