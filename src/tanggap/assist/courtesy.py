@@ -60,20 +60,23 @@ _WORD = r"[^\s,.!?;:…]+"  # a word, without the punctuation that ends a phrase
 _BUT = r"\b(?:but|however|unfortunately|sadly|tapi|tetapi|namun|sayangnya|cuma|akan\s+tetapi)\b"
 _NAME = r"(?-i:[A-Z][\w'’.-]*)"
 _WORD_AFTER_BUT = re.compile(rf"{_BUT}\W*\w", _I)
+# The parts both openings share: a greeting with a name, the thanks, and whom they are said to.
+_GREETING = rf"^[\s\W]*+(?:(?:hi|hello|halo|hai|dear)(?:\s+{_NAME}){{0,2}}[\s,.!]++)?"
+_THANKS_EN_HEAD = (
+    r"(?:many\s+|big\s+)?(?:thanks|thank\s+you|thankyou|thx|ty)"
+    r"(?:\s+(?:so\s+much|very\s+much|a\s+lot|again))?"
+)
+_THANKS_ID_HEAD = r"(?:terima\s*kasih|makasih|makasi|trims|tks|thx)(?:\s+(?:banyak|ya|yah|yaa|sebelumnya))*"
+_ADDRESSED = rf"(?:[\s,]++(?:kak|min|gan|sis|pak|bu|mas|mbak|{_NAME})){{0,2}}"
 _OPENING_THANKS_BUT = re.compile(
-    rf"^[\s\W]*+(?:(?:hi|hello|halo|hai|dear)(?:\s+{_NAME}){{0,2}}[\s,.!]++)?"
-    r"(?:(?:many\s+|big\s+)?(?:thanks|thank\s+you|thankyou|thx|ty)(?:\s+(?:so\s+much|very\s+much|a\s+lot|again))?"
-    rf"(?:\s+for\s+(?:{_WORD}\s+){{0,3}}{_WORD})?"
-    r"|(?:terima\s*kasih|makasih|makasi|trims|tks|thx)(?:\s+(?:banyak|ya|yah|yaa|sebelumnya))*"
-    rf"(?:\s+(?:atas|untuk|buat|sudah|udah|telah)\s+(?:{_WORD}\s+){{0,3}}{_WORD})?)"
-    rf"(?:[\s,]++(?:kak|min|gan|sis|pak|bu|mas|mbak|{_NAME})){{0,2}}"
-    r"[\s,.!;:…-]*+"
+    rf"{_GREETING}(?:{_THANKS_EN_HEAD}(?:\s+for\s+(?:{_WORD}\s+){{0,3}}{_WORD})?"
+    rf"|{_THANKS_ID_HEAD}(?:\s+(?:atas|untuk|buat|sudah|udah|telah)\s+(?:{_WORD}\s+){{0,3}}{_WORD})?)"
+    rf"{_ADDRESSED}[\s,.!;:…-]*+"
     # then, perhaps after what the customer did with the answer ("sudah saya coba", "I tried that"), "but"
     r"(?=(?:(?:sudah|udah)\s+(?:saya\s+)?(?:coba|cek|lakukan|ikuti)\w*"
     r"|i(?:'ve|\s+have)?\s+(?:tried|did|followed)\s+(?:that|it|this|the\s+steps|your\s+\w+))?"
     rf"(?:\s+(?:sesuai|as|like)\s+(?:{_WORD}\s+){{0,3}}{_WORD})?"
-    r"[\s,.!;:…-]*+"
-    rf"{_BUT})",
+    rf"[\s,.!;:…-]*+{_BUT})",
     _I,
 )
 
@@ -89,13 +92,9 @@ _REPLY_ID = (
     r"(?:nya)?(?:\s+(?:yang\s+)?(?:cepat|cepatnya))?"
 )
 _OPENING_THANKS_SENTENCE = re.compile(
-    rf"^[\s\W]*+(?:(?:hi|hello|halo|hai|dear)(?:\s+{_NAME}){{0,2}}[\s,.!]++)?"
-    r"(?:(?:many\s+|big\s+)?(?:thanks|thank\s+you|thankyou|thx|ty)(?:\s+(?:so\s+much|very\s+much|a\s+lot|again))?"
-    rf"(?:\s+for\s+{_REPLY_EN})?"
-    r"|(?:terima\s*kasih|makasih|makasi|trims|tks|thx)(?:\s+(?:banyak|ya|yah|yaa|sebelumnya))*"
-    rf"(?:\s+(?:(?:atas|untuk|buat)\s+)?{_REPLY_ID})?)"
-    rf"(?:[\s,]++(?:kak|min|gan|sis|pak|bu|mas|mbak|{_NAME})){{0,2}}"
-    r"\s*+(?:[.!]++|\n)\s*+",
+    rf"{_GREETING}(?:{_THANKS_EN_HEAD}(?:\s+for\s+{_REPLY_EN})?"
+    rf"|{_THANKS_ID_HEAD}(?:\s+(?:(?:atas|untuk|buat)\s+)?{_REPLY_ID})?)"
+    rf"{_ADDRESSED}\s*+(?:[.!]++|\n)\s*+",
     _I,
 )
 
