@@ -12,21 +12,23 @@ from typing import Literal
 
 from tanggap.core.text import guess_language
 
-from .answers import BY_WORDS, unanswered_why
+from .answers import BY_WORDS, REASONS, unanswered_why
 from .blame import BLAME, PARTICIPLE_BASE
 from .durations import DURATION, NAMED_TIME, duration_hours, floor_phrase, format_hours, named_hours
 from .questions import questions, sentence_spans
 
 Situation = Literal["none", "minor_delay", "failure"]
 RULES: tuple[str, ...] = ("thank_vs_sorry", "real_apology", "honesty", "thoroughness", "blame")
+
+
+def thoroughness_code(why: str) -> str:
+    """The code of a thoroughness finding for the reason ``answers.unanswered_why`` gave: what the draft
+    plainly lacks has its own ("thoroughness.no_time"); the reasons that rest on words alone share one."""
+    return "thoroughness.unanswered" if why in BY_WORDS else f"thoroughness.{why}"
+
+
 # What a thoroughness finding says the draft lacks; the last is judged by words alone.
-THOROUGHNESS_CODES: tuple[str, ...] = (
-    "thoroughness.no_time",
-    "thoroughness.no_amount",
-    "thoroughness.no_steps",
-    "thoroughness.put_off",
-    "thoroughness.unanswered",
-)
+THOROUGHNESS_CODES: tuple[str, ...] = tuple(dict.fromkeys(thoroughness_code(why) for why in REASONS))
 MAX_DRAFT_CHARS = 10_000
 HIGH_ANGER = 0.5
 
@@ -565,7 +567,7 @@ def _thoroughness(draft: _Draft) -> list[Finding]:
     return [
         Finding(
             "thoroughness",
-            "thoroughness.unanswered" if why in BY_WORDS else f"thoroughness.{why}",
+            thoroughness_code(why),
             0,
             0,
             question.text,
